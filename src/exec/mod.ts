@@ -1,0 +1,6 @@
+/**
+ * Process execution through an injectable {@linkcode Runner}.
+ *
+ * @module
+ */
+export * from "./runner.ts";

@@ -1,0 +1,6 @@
+/**
+ * Structured logging and the sanctioned stdout writer.
+ *
+ * @module
+ */
+export * from "./logger.ts";
