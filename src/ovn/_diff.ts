@@ -1,0 +1,125 @@
+/**
+ * Desired-state diffing for one row: which columns to update and which map keys to
+ * change, so that applying an unchanged desired state produces no operation at all.
+ *
+ * Maps are merged key by key (other writers' keys are kept); scalar and set columns are
+ * replaced when they differ (sets compared as sets).
+ *
+ * @module
+ */
+import type { Mutation, Operation } from "../ovsdb/operations.ts";
+import { valuesEqual } from "../ovsdb/notation.ts";
+
+/** The desired content of one row. */
+export interface DesiredRow {
+  /** Table name. */
+  table: string;
+  /** uuid-name for an insert (unique in the transaction). */
+  uuidName: string;
+  /** Columns that must equal these values. */
+  columns: Record<string, unknown>;
+  /** Map columns whose listed keys must have these values (other keys are kept). */
+  maps: Record<string, Record<string, string>>;
+  /** Columns set only when the row is created. */
+  onInsert?: Record<string, unknown>;
+}
+
+/** The operations for one row. */
+export interface RowPlan {
+  /** An insert when the row is new. */
+  insert?: Operation;
+  /** Updates and mutations of an existing row. */
+  changes: Operation[];
+  /** The row's uuid, or its uuid-name when it is inserted. */
+  ref: string;
+  /** Whether the row is created by this plan. */
+  created: boolean;
+}
+
+/**
+ * Map mutations that make `current` contain `desired` (changed keys are deleted, then
+ * the missing or changed pairs inserted: RFC 7047 mutations apply in order).
+ *
+ * @param column map column
+ * @param current its current value
+ * @param desired keys that must have these values
+ * @returns zero, one or two mutations
+ */
+export function mapMutations(
+  column: string,
+  current: Record<string, unknown> | undefined,
+  desired: Record<string, string>,
+): Mutation[] {
+  const cur = current ?? {};
+  const differ = Object.keys(desired).sort().filter((k) => cur[k] !== desired[k]);
+  if (differ.length === 0) return [];
+  const stale = differ.filter((k) => k in cur);
+  const out: Mutation[] = [];
+  if (stale.length) out.push([column, "delete", stale]);
+  out.push([column, "insert", Object.fromEntries(differ.map((k) => [k, desired[k]!]))]);
+  return out;
+}
+
+/**
+ * The columns of `desired` whose values differ from `current`.
+ *
+ * @param current the row as read
+ * @param desired wanted values
+ * @returns the differing columns, or `undefined` when none differ
+ */
+export function changedColumns(
+  current: Record<string, unknown>,
+  desired: Record<string, unknown>,
+): Record<string, unknown> | undefined {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(desired)) {
+    if (!valuesEqual(current[k], v)) out[k] = v;
+  }
+  return Object.keys(out).length ? out : undefined;
+}
+
+/**
+ * Plans one row: insert it when absent, else update and mutate only what differs.
+ *
+ * @param current the row as read, or `undefined`
+ * @param d its desired content
+ * @returns the plan
+ */
+export function planRow(
+  current: { _uuid: string } | undefined,
+  d: DesiredRow,
+): RowPlan {
+  if (!current) {
+    return {
+      insert: {
+        op: "insert",
+        table: d.table,
+        row: { ...d.onInsert, ...d.columns, ...d.maps },
+        uuidName: d.uuidName,
+      },
+      changes: [],
+      ref: d.uuidName,
+      created: true,
+    };
+  }
+  const where = [["_uuid", "==", current._uuid] as const];
+  const changes: Operation[] = [];
+  const cur = current as unknown as Record<string, unknown>;
+  const cols = changedColumns(cur, d.columns);
+  if (cols) changes.push({ op: "update", table: d.table, where, row: cols });
+  const muts = Object.entries(d.maps).flatMap(([col, want]) =>
+    mapMutations(col, cur[col] as Record<string, unknown> | undefined, want)
+  );
+  if (muts.length) changes.push({ op: "mutate", table: d.table, where, mutations: muts });
+  return { changes, ref: current._uuid, created: false };
+}
+
+/**
+ * Whether a list of operations changes the database (anything but select, wait, comment).
+ *
+ * @param ops operations
+ * @returns true when committing them writes
+ */
+export function hasWrites(ops: readonly Operation[]): boolean {
+  return ops.some((o) => !["select", "wait", "comment", "assert"].includes(o.op));
+}

@@ -1,0 +1,49 @@
+import assert from "node:assert/strict";
+import { changedColumns, hasWrites, mapMutations, planRow } from "./_diff.ts";
+
+Deno.test("mapMutations() deletes changed keys then inserts the wanted pairs", () => {
+  assert.deepEqual(
+    mapMutations("other_config", { subnet: "10.0.1.0/24", x: "1" }, {
+      subnet: "10.0.2.0/24",
+      y: "2",
+    }),
+    [
+      ["other_config", "delete", ["subnet"]],
+      ["other_config", "insert", { subnet: "10.0.2.0/24", y: "2" }],
+    ],
+  );
+  assert.deepEqual(mapMutations("external_ids", { a: "1", b: "2" }, { a: "1" }), []);
+});
+
+Deno.test("changedColumns() compares sets as sets", () => {
+  assert.equal(changedColumns({ networks: ["b", "a"] }, { networks: ["a", "b"] }), undefined);
+  assert.deepEqual(changedColumns({ networks: ["a"] }, { networks: ["c"] }), { networks: ["c"] });
+});
+
+Deno.test("planRow() inserts absent rows and leaves equal rows alone", () => {
+  const d = {
+    table: "Logical_Switch",
+    uuidName: "sw",
+    columns: {},
+    maps: { external_ids: { k: "v" } },
+    onInsert: { name: "n1" },
+  };
+  const fresh = planRow(undefined, d);
+  assert.equal(fresh.created, true);
+  assert.equal(fresh.ref, "sw");
+  assert.deepEqual(fresh.insert?.op === "insert" && fresh.insert.row, {
+    name: "n1",
+    external_ids: { k: "v" },
+  });
+  const same = planRow(
+    { _uuid: "u1", external_ids: { k: "v", other: "x" } } as { _uuid: string },
+    d,
+  );
+  assert.deepEqual(same, { changes: [], ref: "u1", created: false });
+  assert.equal(hasWrites(same.changes), false);
+  assert.equal(
+    hasWrites([{ op: "wait", table: "T", where: [], columns: [], until: "==", rows: [] }]),
+    false,
+  );
+  assert.equal(hasWrites(fresh.insert ? [fresh.insert] : []), true);
+});
