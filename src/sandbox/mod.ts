@@ -1,0 +1,54 @@
+/**
+ * The sandbox: "hosts in namespaces" on one machine, as product code. Used by
+ * `ovn-k8s sandbox` and by the integration and end-to-end tests.
+ *
+ * ## For tests and other roles
+ *
+ * ```ts
+ * import { startLab } from "../../src/sandbox/mod.ts";
+ *
+ * await using lab = await startLab({ nodes: 3, prefix: "mytest1" });
+ * lab.central.nbRemote;              // "tcp:172.31.x.2:6641" (underlay, reachable from nodes)
+ * lab.central.sbRemote;              // "tcp:172.31.x.2:6642"
+ * lab.central.nbSock;                // unix socket path (any namespace on this machine)
+ * lab.underlay.rootIp;               // the root namespace's underlay address
+ * const n1 = lab.node("node1");      // or lab.nodes[0]
+ * n1.netns; n1.netnsPath;            // "mytest1-node1", "/run/netns/mytest1-node1"
+ * n1.ovsRunDir; n1.ovsDbSock;        // OVS_RUNDIR, its db.sock (n1.ovsDbRemote = "unix:...")
+ * n1.underlayIp;                     // on br-phy, geneve endpoint
+ * // Run a role exactly as a systemd unit on that host would:
+ * await n1.exec(["dist/ovn-k8s", "master-init", "--node-name", "node1", ...]);
+ * await n1.exec(["ping", "-c1", lab.node("node2").underlayIp]);
+ * await lab.prePing();               // again, after adding tunnel peers (gotcha G3)
+ * // leaving the block (or `await lab.down()`) kills every process in the lab's
+ * // namespaces, deletes them and their links, and removes the state directory.
+ * ```
+ *
+ * - Each node runs its own ovsdb-server, ovs-vswitchd (datapath_type=netdev) and
+ *   ovn-controller inside its namespace; `n.exec` sets OVS_RUNDIR/OVN_RUNDIR/... to the
+ *   node's run directory, so `ovs-vsctl`, `ovn-appctl -t ovn-controller` work unchanged.
+ * - With the default `configureOvn: true` every node's `external_ids` carry system-id and
+ *   hostname (= node name), ovn-remote (= `lab.central.sbRemote`), ovn-encap-type geneve and
+ *   ovn-encap-ip (= underlay IP), and `startLab` returns once every chassis is registered
+ *   in SB and has created br-int. With `configureOvn: false` only
+ *   `ovn-bridge-datapath-type=netdev` is set: run `ovn-k8s setup-host` in each node.
+ * - The underlay is a free /24 of 172.31.0.0/16 (checked against this machine's routes),
+ *   or `underlay`. Root `.1`, central `.2`, node i `.10+i`.
+ * - `openLab(dir)` re-opens a lab that another process started (for `status`, `down`).
+ *
+ * @module
+ */
+export {
+  checkPrefix,
+  Lab,
+  type LabCentral,
+  type LabNode,
+  type LabOptions,
+  type LabState,
+  type LabStatus,
+  type NodeStatus,
+  openLab,
+  startLab,
+} from "./lab.ts";
+export * from "./underlay.ts";
+export type { ChassisInfo } from "./_ovs_cli.ts";
