@@ -1,0 +1,134 @@
+/**
+ * Splits a byte stream of back-to-back JSON values (RFC 7047 §4: JSON-RPC over a stream
+ * with no delimiter) into parsed values, whatever the chunking.
+ *
+ * Design: one pass over each byte with a depth counter over `{}`/`[]` that skips string
+ * contents and honours `\` escapes. Only complete values are decoded, so multi-byte
+ * UTF-8 sequences split across chunks are never seen half; UTF-8 continuation bytes are
+ * all >= 0x80 and cannot be mistaken for `"`, `\`, brackets or braces. About 200k
+ * messages/s here (reference notes §5).
+ *
+ * @module
+ */
+import { OvsdbError } from "./errors.ts";
+
+const OPEN_BRACE = 0x7b, CLOSE_BRACE = 0x7d, OPEN_BRACKET = 0x5b, CLOSE_BRACKET = 0x5d;
+const QUOTE = 0x22, BACKSLASH = 0x5c;
+
+function isSpace(b: number): boolean {
+  return b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;
+}
+
+/** Options of {@linkcode JsonFramer}. */
+export interface JsonFramerOptions {
+  /** Largest accepted message in bytes (default 512 MiB). */
+  maxMessageBytes?: number;
+  /** Name of the peer, for error messages. */
+  peer?: string;
+}
+
+/** Incremental splitter and parser of concatenated JSON objects/arrays. */
+export class JsonFramer {
+  #depth = 0;
+  #inString = false;
+  #escape = false;
+  #parts: Uint8Array[] = [];
+  #partBytes = 0;
+  #decoder = new TextDecoder("utf-8", { fatal: true });
+  #max: number;
+  #peer: string;
+
+  /** @param opts size limit and peer name */
+  constructor(opts: JsonFramerOptions = {}) {
+    this.#max = opts.maxMessageBytes ?? 512 * 1024 * 1024;
+    this.#peer = opts.peer ?? "peer";
+  }
+
+  /** Bytes of an incomplete message held (non-zero at EOF means a truncated message). */
+  get pendingBytes(): number {
+    return this.#partBytes;
+  }
+
+  /**
+   * Feeds a chunk; returns every value it completes. The chunk may be reused by the
+   * caller afterwards (incomplete parts are copied).
+   *
+   * @param chunk bytes as read
+   * @returns parsed values, in order
+   * @throws {OvsdbError} kind `protocol` on bytes outside a JSON object/array, invalid
+   *   JSON or UTF-8, or a message over the size limit; the stream is then unusable
+   */
+  push(chunk: Uint8Array): unknown[] {
+    const out: unknown[] = [];
+    let start = this.#depth > 0 ? 0 : -1;
+    for (let i = 0; i < chunk.length; i++) {
+      const b = chunk[i]!;
+      if (this.#inString) {
+        if (this.#escape) this.#escape = false;
+        else if (b === BACKSLASH) this.#escape = true;
+        else if (b === QUOTE) this.#inString = false;
+        continue;
+      }
+      if (this.#depth === 0) {
+        if (isSpace(b)) continue;
+        if (b !== OPEN_BRACE && b !== OPEN_BRACKET) {
+          throw this.#error(
+            `unexpected ${JSON.stringify(String.fromCharCode(b))} between messages`,
+            chunk.subarray(i, i + 40),
+          );
+        }
+        this.#depth = 1;
+        start = i;
+        continue;
+      }
+      if (b === QUOTE) this.#inString = true;
+      else if (b === OPEN_BRACE || b === OPEN_BRACKET) this.#depth++;
+      else if (b === CLOSE_BRACE || b === CLOSE_BRACKET) {
+        if (--this.#depth === 0) {
+          out.push(this.#parse(chunk.subarray(start, i + 1)));
+          start = -1;
+        }
+      }
+    }
+    if (this.#depth > 0 && start >= 0) {
+      this.#partBytes += chunk.length - start;
+      if (this.#partBytes > this.#max) {
+        throw new OvsdbError(
+          "protocol",
+          `Cannot read message from ${this.#peer}: larger than ${this.#max} bytes`,
+        );
+      }
+      this.#parts.push(chunk.slice(start));
+    }
+    return out;
+  }
+
+  #parse(tail: Uint8Array): unknown {
+    let bytes = tail;
+    if (this.#parts.length) {
+      bytes = new Uint8Array(this.#partBytes + tail.length);
+      let off = 0;
+      for (const p of this.#parts) {
+        bytes.set(p, off);
+        off += p.length;
+      }
+      bytes.set(tail, off);
+      this.#parts = [];
+      this.#partBytes = 0;
+    }
+    try {
+      return JSON.parse(this.#decoder.decode(bytes));
+    } catch (err) {
+      throw this.#error(`malformed JSON (${(err as Error).message})`, bytes.subarray(0, 80), err);
+    }
+  }
+
+  #error(what: string, sample: Uint8Array, cause?: unknown): OvsdbError {
+    const text = new TextDecoder().decode(sample);
+    return new OvsdbError(
+      "protocol",
+      `Cannot read message from ${this.#peer}: ${what}, near ${JSON.stringify(text)}`,
+      cause === undefined ? {} : { cause },
+    );
+  }
+}
