@@ -38,6 +38,7 @@ export const ROLES: readonly RoleEntry[] = [
   {
     name: "cni",
     summary: "the CNI plugin (also ovn-k8s-cni-overlay, ovn_cni, or CNI_COMMAND set)",
+    load: () => import("./cni.ts"),
   },
   { name: "run", summary: "run this host's roles as read from OVS external_ids" },
   { name: "sandbox", summary: "bring a small cluster up on this machine (up, status, exec, down)" },

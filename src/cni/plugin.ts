@@ -1,0 +1,472 @@
+/**
+ * The CNI plugin: ADD, DEL, CHECK and VERSION over injected boundaries (veth
+ * plumbing, the OVS port, the API server). {@linkcode runCni} takes the environment
+ * and stdin and returns what goes to stdout (only the result or the error JSON) and
+ * the exit code; logs go through the logger, never to stdout.
+ *
+ * ADD: wait for the pod's `ovn` annotation, create the veth pair with the pod end in
+ * `CNI_NETNS`, address it, plug the host end into the integration bridge with
+ * `iface-id=<namespace>_<pod>`, turn tx checksum offload off on a userspace
+ * (`netdev`) bridge, wait for `ovn-installed`, print the result. Any failure undoes
+ * every step made so far.
+ *
+ * @module
+ */
+import { CommandError } from "../exec/mod.ts";
+import type { Logger } from "../log/mod.ts";
+import { OVN_ANNOTATION, parseOvnAnnotation, type PodNetwork } from "./annotation.ts";
+import { type NetConf, parseNetConf } from "./config.ts";
+import { type CniEnv, readCniEnv } from "./env.ts";
+import { CniCode, CniError, toErrorJson } from "./errors.ts";
+import type { ApiAccess } from "./kubeconfig.ts";
+import { hostVethMac, hostVethName, podIfaceId } from "./names.ts";
+import type { PortOps } from "./ovs_port.ts";
+import { accessFromExternalIds, type PodInfo, type PodReader } from "./pod_reader.ts";
+import { type Attachment, parsePrevResult, renderResult } from "./result.ts";
+import { Rollback } from "./rollback.ts";
+import type { VethOps } from "./veth.ts";
+import { compareVersions, LATEST_VERSION, versionInfo } from "./version.ts";
+
+/** The plugin's boundaries. */
+export interface CniDeps {
+  /** Veth plumbing. */
+  veth: VethOps;
+  /** The OVS port operations for a configuration (database, timeouts). */
+  ports: (conf: NetConf) => PortOps;
+  /** A pod reader for API access settings. */
+  podReader: (access: ApiAccess) => PodReader;
+  /** Reads a kubeconfig file. */
+  loadKubeconfig: (path: string) => Promise<ApiAccess>;
+  /** Tells whether the namespace path exists. */
+  netnsExists: (path: string) => Promise<boolean>;
+  /** Logger (never stdout). */
+  log: Logger;
+  /** Aborted on SIGINT/SIGTERM. */
+  signal: AbortSignal;
+  /** Abortable sleep (injected for tests). */
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+}
+
+/** What the plugin prints and returns. */
+export interface CniOutcome {
+  /** The result or error JSON ("" for a successful DEL or CHECK). */
+  stdout: string;
+  /** 0 on success, 1 on error. */
+  exitCode: number;
+}
+
+function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(signal.reason);
+    };
+    const t = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+/** Reads `cniVersion` from stdin without failing (VERSION and error reports). */
+function lenientVersion(stdin: string): string | undefined {
+  try {
+    const v = (JSON.parse(stdin) as { cniVersion?: unknown }).cniVersion;
+    return typeof v === "string" && v ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Runs one CNI command.
+ *
+ * @param env environment lookup (`CNI_*`)
+ * @param stdin the network configuration
+ * @param deps boundaries
+ * @returns stdout text and exit code
+ */
+export async function runCni(
+  env: (name: string) => string | undefined,
+  stdin: string,
+  deps: CniDeps,
+): Promise<CniOutcome> {
+  let version = lenientVersion(stdin) ?? LATEST_VERSION;
+  try {
+    const cenv = readCniEnv(env);
+    if (cenv.command === "VERSION") {
+      return { stdout: JSON.stringify(versionInfo(version)), exitCode: 0 };
+    }
+    const conf = parseNetConf(stdin);
+    version = conf.cniVersion;
+    const t0 = performance.now();
+    let stdout = "";
+    switch (cenv.command) {
+      case "ADD":
+        stdout = JSON.stringify(await cmdAdd(conf, cenv, deps));
+        break;
+      case "DEL":
+        await cmdDel(conf, cenv, deps);
+        break;
+      case "CHECK":
+        await cmdCheck(conf, cenv, deps);
+        break;
+      default: {
+        const never: never = cenv.command;
+        throw new Error(`unreachable ${never}`);
+      }
+    }
+    deps.log.info(`${cenv.command} done`, {
+      container: cenv.containerId,
+      pod: cenv.podName ? `${cenv.podNamespace}/${cenv.podName}` : undefined,
+      ms: Math.round(performance.now() - t0),
+    });
+    return { stdout, exitCode: 0 };
+  } catch (err) {
+    const json = toErrorJson(err, version);
+    deps.log.error("CNI command failed", {
+      code: json.code,
+      error: json.msg,
+      details: json.details,
+    });
+    return { stdout: JSON.stringify(json), exitCode: 1 };
+  }
+}
+
+/** Finds the API server: the config's kubeconfig, else OVS external_ids. */
+async function resolveAccess(conf: NetConf, ports: PortOps, deps: CniDeps, pod: string) {
+  if (conf.kubeconfig) {
+    try {
+      return await deps.loadKubeconfig(conf.kubeconfig);
+    } catch (err) {
+      throw new CniError(CniCode.InvalidConfig, (err as Error).message, { cause: err });
+    }
+  }
+  let ids: Record<string, string>;
+  try {
+    ids = await ports.hostExternalIds();
+  } catch (err) {
+    throw new CniError(
+      CniCode.ApiFailure,
+      `Cannot find the Kubernetes API server for pod ${pod}: reading OVS external_ids failed`,
+      { cause: err, details: 'is ovsdb-server running? set "ovsdb" in the network config' },
+    );
+  }
+  const access = accessFromExternalIds(ids);
+  if (!access) {
+    throw new CniError(
+      CniCode.ApiFailure,
+      `Cannot find the Kubernetes API server for pod ${pod}: the network config has no ` +
+        `"kubeconfig" and OVS external_ids:k8s-api-server is not set`,
+      { details: "run ovn-k8s setup-host, or add a kubeconfig path to the network config" },
+    );
+  }
+  return access;
+}
+
+/**
+ * Polls the pod until its `ovn` annotation is there (50 ms, growing to 500 ms, until
+ * the deadline).
+ */
+async function waitForAnnotation(
+  reader: PodReader,
+  ns: string,
+  name: string,
+  conf: NetConf,
+  deps: CniDeps,
+): Promise<{ network: PodNetwork; info: PodInfo }> {
+  const pod = `${ns}/${name}`;
+  const sleep = deps.sleep ?? abortableSleep;
+  const deadline = performance.now() + conf.annotationTimeoutMs;
+  let delay = 50;
+  let last = "not asked yet";
+  let attempts = 0;
+  for (;;) {
+    deps.signal.throwIfAborted();
+    attempts++;
+    const remaining = Math.max(1, deadline - performance.now());
+    try {
+      const info = await reader.getPod(
+        ns,
+        name,
+        AbortSignal.any([deps.signal, AbortSignal.timeout(Math.min(remaining, 10_000) + 1000)]),
+      );
+      if (!info) last = "the pod does not exist (HTTP 404)";
+      else if (info.annotations[OVN_ANNOTATION] === undefined) {
+        last = `the pod has no "${OVN_ANNOTATION}" annotation yet`;
+      } else {
+        return { network: parseOvnAnnotation(info.annotations[OVN_ANNOTATION], pod), info };
+      }
+    } catch (err) {
+      if (err instanceof CniError || deps.signal.aborted) throw err;
+      last = (err as Error).message;
+      deps.log.warn("reading the pod failed; retrying", { pod, error: err });
+    }
+    if (performance.now() >= deadline) {
+      throw new CniError(
+        CniCode.TryAgainLater,
+        `Cannot set up pod ${pod}: its "${OVN_ANNOTATION}" annotation did not appear within ` +
+          `${conf.annotationTimeoutMs / 1000} s (${attempts} reads)`,
+        {
+          details: `last read: ${last}; the ovn-k8s watcher annotates pods: is it running ` +
+            `and connected? (timeout: "annotationTimeoutSeconds" in the network config)`,
+        },
+      );
+    }
+    await sleep(Math.min(delay, Math.max(1, deadline - performance.now())), deps.signal);
+    delay = Math.min(500, Math.round(delay * 1.5));
+  }
+}
+
+function commandText(err: unknown): string {
+  return err instanceof CommandError ? err.stderr || err.message : (err as Error).message;
+}
+
+async function cmdAdd(conf: NetConf, cenv: CniEnv, deps: CniDeps) {
+  const ns = cenv.podNamespace!;
+  const name = cenv.podName!;
+  const pod = `${ns}/${name}`;
+  const log = deps.log.child("add");
+  if (!(await deps.netnsExists(cenv.netns))) {
+    throw new CniError(
+      CniCode.UnknownContainer,
+      `Cannot set up pod ${pod}: network namespace ${cenv.netns} (CNI_NETNS) does not exist`,
+    );
+  }
+  const ports = deps.ports(conf);
+  const access = await resolveAccess(conf, ports, deps, pod);
+  let reader: PodReader;
+  try {
+    reader = deps.podReader(access);
+  } catch (err) {
+    throw new CniError(CniCode.InvalidConfig, (err as Error).message, { cause: err });
+  }
+  let got: { network: PodNetwork; info: PodInfo };
+  try {
+    got = await waitForAnnotation(reader, ns, name, conf, deps);
+  } finally {
+    reader.close();
+  }
+  const net = got.network;
+  const host = hostVethName(cenv.containerId);
+  const hostMac = hostVethMac(cenv.containerId);
+  const spec = {
+    hostName: host,
+    hostMac,
+    podName: cenv.ifName,
+    podMac: net.mac,
+    netns: cenv.netns,
+    mtu: conf.mtu,
+  };
+  const rollback = new Rollback(log);
+  try {
+    rollback.push(`delete veth ${host}`, () => deps.veth.deleteHost(host));
+    try {
+      await deps.veth.create(spec);
+    } catch (err) {
+      if (!(err instanceof CommandError && /File exists/.test(err.stderr))) throw err;
+      // A previous ADD for this container left its veth: replace it (ADD is re-runnable).
+      log.warn("host veth exists; replacing it", { veth: host, pod });
+      await deps.veth.deleteHost(host);
+      await deps.veth.create(spec);
+    }
+  } catch (err) {
+    await rollback.undo();
+    throw new CniError(
+      CniCode.SetupFailure,
+      `Cannot create veth ${host} <-> ${cenv.ifName} for pod ${pod}: ${commandText(err)}`,
+      { cause: err, details: `is ${cenv.ifName} already present in ${cenv.netns}?` },
+    );
+  }
+  try {
+    try {
+      await deps.veth.configurePod(cenv.netns, cenv.ifName, {
+        cidr: `${net.ip}/${net.prefixLength}`,
+        gateway: net.gateway,
+      });
+    } catch (err) {
+      throw new CniError(
+        CniCode.SetupFailure,
+        `Cannot configure ${cenv.ifName} of pod ${pod} (${net.ip}/${net.prefixLength} via ` +
+          `${net.gateway}): ${commandText(err)}`,
+        { cause: err },
+      );
+    }
+    const externalIds: Record<string, string> = {
+      "iface-id": podIfaceId(ns, name),
+      "attached-mac": net.mac,
+      "iface-status": "active",
+      "ip_address": `${net.ip}/${net.prefixLength}`,
+      "sandbox": cenv.containerId,
+      "k8s-pod": pod,
+      "owner": "ovn-k8s-cni",
+    };
+    const uid = got.info.uid ?? cenv.podUid;
+    if (uid) externalIds["iface-id-ver"] = uid;
+    rollback.push(`unplug ${host}`, () => ports.unplug(host));
+    let datapathType: string;
+    try {
+      ({ datapathType } = await ports.plug({ bridge: conf.bridge, name: host, externalIds }));
+    } catch (err) {
+      throw new CniError(
+        CniCode.PlugFailure,
+        `Cannot plug ${host} of pod ${pod} into bridge ${conf.bridge}: ${commandText(err)}`,
+        {
+          cause: err,
+          details: `does ${conf.bridge} exist? ovn-controller creates it; check "ovsdb" and ` +
+            `"bridge" in the network config`,
+        },
+      );
+    }
+    if (datapathType === "netdev") {
+      try {
+        await deps.veth.disableTxOffload(cenv.netns, cenv.ifName);
+      } catch (err) {
+        throw new CniError(
+          CniCode.SetupFailure,
+          `Cannot turn tx checksum offload off on ${cenv.ifName} of pod ${pod} ` +
+            `(needed on the userspace datapath): ${commandText(err)}`,
+          { cause: err, details: "is ethtool installed?" },
+        );
+      }
+    }
+    if (conf.ovnInstalledTimeoutMs > 0) {
+      try {
+        await ports.waitInstalled(host, conf.ovnInstalledTimeoutMs, deps.signal);
+      } catch (err) {
+        throw new CniError(
+          CniCode.TryAgainLater,
+          `Cannot finish pod ${pod}: ovn-controller did not mark ${host} ` +
+            `(iface-id ${externalIds["iface-id"]}) ovn-installed within ` +
+            `${conf.ovnInstalledTimeoutMs / 1000} s`,
+          {
+            cause: err,
+            details: "is ovn-controller running and connected to the southbound database, " +
+              'and does the logical port exist? (timeout: "ovnInstalledTimeoutSeconds")',
+          },
+        );
+      }
+    }
+    log.debug("pod attached", { pod, veth: host, ip: net.ip, datapathType });
+  } catch (err) {
+    await rollback.undo();
+    throw err;
+  }
+  const attachment: Attachment = {
+    host: { name: host, mac: hostMac },
+    pod: { name: cenv.ifName, mac: net.mac, sandbox: cenv.netns },
+    network: net,
+  };
+  return renderResult(attachment, conf.cniVersion);
+}
+
+async function cmdDel(conf: NetConf, cenv: CniEnv, deps: CniDeps): Promise<void> {
+  const host = hostVethName(cenv.containerId);
+  try {
+    await deps.ports(conf).unplug(host);
+  } catch (err) {
+    throw new CniError(
+      CniCode.PlugFailure,
+      `Cannot remove port ${host} of container ${cenv.containerId} from OVS: ${commandText(err)}`,
+      { cause: err, details: 'is ovsdb-server running? check "ovsdb" in the network config' },
+    );
+  }
+  try {
+    const existed = await deps.veth.deleteHost(host);
+    deps.log.debug("DEL", { veth: host, existed });
+  } catch (err) {
+    throw new CniError(
+      CniCode.SetupFailure,
+      `Cannot delete veth ${host} of container ${cenv.containerId}: ${commandText(err)}`,
+      { cause: err },
+    );
+  }
+}
+
+async function cmdCheck(conf: NetConf, cenv: CniEnv, deps: CniDeps): Promise<void> {
+  const pod = `${cenv.podNamespace}/${cenv.podName}`;
+  if (compareVersions(conf.cniVersion, "0.4.0") < 0) {
+    throw new CniError(
+      CniCode.IncompatibleVersion,
+      `Cannot CHECK pod ${pod}: cniVersion ${conf.cniVersion} does not allow CHECK (0.4.0 or newer)`,
+    );
+  }
+  if (conf.prevResult === undefined) {
+    throw new CniError(
+      CniCode.InvalidConfig,
+      `Cannot CHECK pod ${pod}: the network config has no prevResult`,
+    );
+  }
+  const prev = parsePrevResult(conf.prevResult);
+  if (!(await deps.netnsExists(cenv.netns))) {
+    throw new CniError(
+      CniCode.UnknownContainer,
+      `Cannot CHECK pod ${pod}: network namespace ${cenv.netns} (CNI_NETNS) does not exist`,
+    );
+  }
+  const problems: string[] = [];
+  const idx = prev.interfaces.findIndex((i) => i.name === cenv.ifName && i.sandbox !== undefined);
+  const want = prev.interfaces[idx];
+  const live = await deps.veth.podLink(cenv.netns, cenv.ifName);
+  if (!want) problems.push(`prevResult has no interface ${cenv.ifName} with a sandbox`);
+  if (!live) problems.push(`${cenv.ifName} is missing in ${cenv.netns}`);
+  if (live) {
+    if (want?.mac && want.mac.toLowerCase() !== live.mac) {
+      problems.push(`${cenv.ifName} has MAC ${live.mac}, prevResult says ${want.mac}`);
+    }
+    if (live.mtu !== conf.mtu) {
+      problems.push(`${cenv.ifName} has MTU ${live.mtu}, config says ${conf.mtu}`);
+    }
+    if (!live.up) problems.push(`${cenv.ifName} is down`);
+    for (const ip of prev.ips.filter((i) => i.interface === undefined || i.interface === idx)) {
+      if (!live.addresses.includes(ip.address)) {
+        problems.push(
+          `${cenv.ifName} lacks address ${ip.address} (has ${live.addresses.join(", ") || "none"})`,
+        );
+      }
+    }
+    for (const family of [4, 6] as const) {
+      const wanted = prev.routes.filter((r) => r.dst.includes(":") === (family === 6));
+      if (wanted.length === 0) continue;
+      const routes = await deps.veth.podRoutes(cenv.netns, cenv.ifName, family);
+      for (const r of wanted) {
+        if (!routes.some((x) => x.dst === r.dst && (r.gw === undefined || x.gw === r.gw))) {
+          problems.push(`route ${r.dst}${r.gw ? ` via ${r.gw}` : ""} is missing in the pod`);
+        }
+      }
+    }
+  }
+  const host = hostVethName(cenv.containerId);
+  const hostLink = await deps.veth.hostLink(host);
+  if (!hostLink) problems.push(`host veth ${host} is missing`);
+  else if (!hostLink.up) problems.push(`host veth ${host} is down`);
+  const port = await deps.ports(conf).lookup(host);
+  if (!port) problems.push(`OVS has no interface ${host}`);
+  else {
+    const ids = port.externalIds;
+    if (port.bridge !== conf.bridge) {
+      problems.push(`port ${host} is on bridge "${port.bridge}", not ${conf.bridge}`);
+    }
+    const ifaceId = podIfaceId(cenv.podNamespace!, cenv.podName!);
+    if (ids["iface-id"] !== ifaceId) {
+      problems.push(`port ${host} has iface-id "${ids["iface-id"] ?? ""}", not ${ifaceId}`);
+    }
+    if (live && ids["attached-mac"] !== live.mac) {
+      problems.push(
+        `port ${host} has attached-mac "${ids["attached-mac"] ?? ""}", pod has ${live.mac}`,
+      );
+    }
+    if (conf.ovnInstalledTimeoutMs > 0 && ids["ovn-installed"] !== "true") {
+      problems.push(`port ${host} is not ovn-installed`);
+    }
+  }
+  if (problems.length) {
+    throw new CniError(
+      CniCode.CheckMismatch,
+      `CHECK of pod ${pod} failed: ${problems.join("; ")}`,
+      { details: "delete and re-create the pod's sandbox (CNI DEL, then ADD)" },
+    );
+  }
+}
