@@ -1,0 +1,49 @@
+import assert from "node:assert/strict";
+import { accessFromExternalIds, FetchPodReader } from "./pod_reader.ts";
+
+Deno.test("accessFromExternalIds() reads the original's keys", () => {
+  assert.equal(accessFromExternalIds({}), undefined);
+  assert.deepEqual(
+    accessFromExternalIds({
+      "k8s-api-server": "10.0.0.1:8080",
+      "k8s-api-token": "t",
+      "k8s-ca-certificate": "-----BEGIN-----\\nX\\n-----END-----",
+    }),
+    {
+      server: "http://10.0.0.1:8080",
+      token: "t",
+      caPem: "-----BEGIN-----\nX\n-----END-----",
+      source: "OVS external_ids:k8s-api-server",
+    },
+  );
+  assert.equal(
+    accessFromExternalIds({ "k8s-api-server": "https://api:6443/" })!.server,
+    "https://api:6443",
+  );
+});
+
+Deno.test("FetchPodReader.getPod() GETs the pod with the token, 404 is undefined", async () => {
+  const seen: { path: string; auth: string | null }[] = [];
+  await using server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (req) => {
+    const path = new URL(req.url).pathname;
+    seen.push({ path, auth: req.headers.get("authorization") });
+    if (path.endsWith("/pods/web-1")) {
+      return Response.json({ metadata: { uid: "u1", annotations: { ovn: "{}", n: 5 } } });
+    }
+    if (path.endsWith("/pods/boom")) return new Response("nope", { status: 500 });
+    return new Response("{}", { status: 404 });
+  });
+  const reader = new FetchPodReader({
+    server: `http://127.0.0.1:${server.addr.port}`,
+    token: "tok",
+    source: "test",
+  });
+  assert.deepEqual(await reader.getPod("default", "web-1"), {
+    uid: "u1",
+    annotations: { ovn: "{}" },
+  });
+  assert.equal(await reader.getPod("default", "missing"), undefined);
+  await assert.rejects(reader.getPod("default", "boom"), /HTTP 500 nope/);
+  assert.deepEqual(seen[0], { path: "/api/v1/namespaces/default/pods/web-1", auth: "Bearer tok" });
+  reader.close();
+});
