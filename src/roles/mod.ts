@@ -21,7 +21,11 @@ export interface RoleEntry {
 
 /** Every subcommand, in help order. */
 export const ROLES: readonly RoleEntry[] = [
-  { name: "central", summary: "start or adopt the OVN NB/SB databases and ovn-northd" },
+  {
+    name: "central",
+    summary: "start or adopt the OVN NB/SB databases and ovn-northd",
+    load: () => import("./central.ts"),
+  },
   {
     name: "setup-host",
     summary: "one-time host setup: write ovn-k8s settings into OVS external_ids",

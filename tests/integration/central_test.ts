@@ -1,0 +1,242 @@
+/**
+ * `ovn-k8s central` on real ovsdb-server and ovn-northd, run as a process from main.ts:
+ * tcp and ssl remotes, adoption that writes nothing, foreground supervision, bad input.
+ * Needs root, OVS and OVN, openssl.
+ */
+import assert from "node:assert/strict";
+import { snapshotFiles } from "../helpers/fs_snapshot.ts";
+import { runOvnK8s, spawnOvnK8s } from "../helpers/ovn_k8s_process.ts";
+import { makeTestPki } from "../helpers/pki.ts";
+
+const dec = new TextDecoder();
+
+async function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = await new Deno.Command(argv[0]!, {
+    args: argv.slice(1),
+    stdout: "piped",
+    stderr: "piped",
+    signal: AbortSignal.timeout(30_000),
+  }).output();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    return !/^\d+ \(.*\) [ZX]/.test(stat);
+  } catch {
+    return false;
+  }
+}
+
+async function pollUntil(what: string, fn: () => Promise<boolean> | boolean, ms = 30_000) {
+  const deadline = Date.now() + ms;
+  while (!(await fn())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** A private central: temp dirs, free ports, stopped and removed at dispose. */
+async function centralDirs() {
+  const root = await Deno.makeTempDir({ prefix: "ovn-k8s-central-test-" });
+  const nbPort = freePort();
+  const sbPort = freePort();
+  const flags = [
+    "--listen-address=127.0.0.1",
+    `--nb-port=${nbPort}`,
+    `--sb-port=${sbPort}`,
+    `--data-dir=${root}/data`,
+    `--run-dir=${root}/run`,
+    `--log-dir=${root}/log`,
+  ];
+  const pids = () =>
+    ["ovnnb_db", "ovnsb_db", "ovn-northd"].map((n) => {
+      try {
+        return Number(Deno.readTextFileSync(`${root}/run/${n}.pid`).trim());
+      } catch {
+        return 0;
+      }
+    });
+  return {
+    root,
+    nbPort,
+    sbPort,
+    flags,
+    pids,
+    async [Symbol.asyncDispose]() {
+      await runOvnK8s(["central", "--stop", ...flags]);
+      for (const pid of pids()) if (pid && pidAlive(pid)) Deno.kill(pid, "SIGKILL");
+      await Deno.remove(root, { recursive: true });
+    },
+  };
+}
+
+Deno.test("central starts NB, SB and northd on tcp remotes; a second run adopts and writes nothing", async () => {
+  await using c = await centralDirs();
+  const first = await runOvnK8s(["central", "--one-shot", ...c.flags]);
+  assert.equal(first.code, 0, first.stderr);
+  assert.match(first.stdout, /nb started, sb started, northd started/);
+  assert.match(first.stdout, new RegExp(`^ovn-nb=tcp:127\\.0\\.0\\.1:${c.nbPort}$`, "m"));
+  assert.match(first.stdout, new RegExp(`^ovn-remote=tcp:127\\.0\\.0\\.1:${c.sbPort}$`, "m"));
+
+  const nb = await run(["ovsdb-client", "--timeout=10", "list-dbs", `tcp:127.0.0.1:${c.nbPort}`]);
+  assert.match(nb.stdout, /OVN_Northbound/);
+  const sb = await run(["ovsdb-client", "--timeout=10", "list-dbs", `tcp:127.0.0.1:${c.sbPort}`]);
+  assert.match(sb.stdout, /OVN_Southbound/);
+  // northd is alive: a write to NB reaches SB.
+  const sync = await run([
+    "ovn-nbctl",
+    `--db=tcp:127.0.0.1:${c.nbPort}`,
+    "--timeout=20",
+    "--wait=sb",
+    "ls-add",
+    "sw0",
+  ]);
+  assert.equal(sync.code, 0, sync.stderr);
+  const dp = await run([
+    "ovn-sbctl",
+    `--db=tcp:127.0.0.1:${c.sbPort}`,
+    "--timeout=10",
+    "--columns=external_ids",
+    "list",
+    "Datapath_Binding",
+  ]);
+  assert.match(dp.stdout, /name=sw0/);
+
+  const pidsBefore = c.pids();
+  const filesBefore = await snapshotFiles(c.root);
+  const second = await runOvnK8s(["central", "--one-shot", ...c.flags]);
+  assert.equal(second.code, 0, second.stderr);
+  assert.match(second.stdout, /nb adopted, sb adopted, northd adopted/);
+  assert.deepEqual(c.pids(), pidsBefore);
+  assert.deepEqual(await snapshotFiles(c.root), filesBefore);
+});
+
+Deno.test("central listens on pssl with key, cert and CA; clients need a signed certificate", async () => {
+  await using c = await centralDirs();
+  const pkiDir = `${c.root}/pki`;
+  await Deno.mkdir(pkiDir);
+  const pki = await makeTestPki(pkiDir);
+  const ssl = [`--ssl-key=${pki.serverKey}`, `--ssl-cert=${pki.serverCert}`, `--ssl-ca=${pki.ca}`];
+  const first = await runOvnK8s(["central", "--one-shot", ...c.flags, ...ssl]);
+  assert.equal(first.code, 0, first.stderr);
+  assert.match(first.stdout, new RegExp(`^ovn-nb=ssl:127\\.0\\.0\\.1:${c.nbPort}$`, "m"));
+  assert.match(first.stdout, new RegExp(`^ovn-remote=ssl:127\\.0\\.0\\.1:${c.sbPort}$`, "m"));
+  const client = [
+    `--private-key=${pki.clientKey}`,
+    `--certificate=${pki.clientCert}`,
+    `--ca-cert=${pki.ca}`,
+  ];
+  for (const [port, db] of [[c.nbPort, "OVN_Northbound"], [c.sbPort, "OVN_Southbound"]] as const) {
+    const r = await run([
+      "ovsdb-client",
+      "--timeout=10",
+      ...client,
+      "list-dbs",
+      `ssl:127.0.0.1:${port}`,
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(db));
+  }
+  // Plain TCP is not served on the ssl port.
+  const plain = await run(["ovsdb-client", "--timeout=3", "list-dbs", `tcp:127.0.0.1:${c.nbPort}`]);
+  assert.notEqual(plain.code, 0);
+
+  const filesBefore = await snapshotFiles(`${c.root}/data`);
+  const second = await runOvnK8s(["central", "--one-shot", ...c.flags, ...ssl]);
+  assert.equal(second.code, 0, second.stderr);
+  assert.match(second.stdout, /nb adopted, sb adopted, northd adopted/);
+  assert.deepEqual(await snapshotFiles(`${c.root}/data`), filesBefore);
+});
+
+Deno.test("central in the foreground restarts a killed daemon and stops all on SIGTERM", async () => {
+  await using c = await centralDirs();
+  const child = spawnOvnK8s(["central", ...c.flags]);
+  const stdout = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  const errText = new Response(child.stderr).text();
+  try {
+    let printed = "";
+    while (!/ovn-remote=/.test(printed)) {
+      const { value, done } = await stdout.read();
+      if (done) throw new Error(`central exited early: ${await errText}`);
+      printed += value;
+    }
+    const [nbPid, sbPid, northdPid] = c.pids();
+    assert.ok(nbPid && sbPid && northdPid && pidAlive(nbPid));
+    Deno.kill(sbPid, "SIGKILL");
+    await pollUntil("the SB server to be restarted", () => {
+      const pid = c.pids()[1]!;
+      return pid !== sbPid && pid !== 0 && pidAlive(pid);
+    });
+    const sb = await run(["ovsdb-client", "--timeout=10", "list-dbs", `tcp:127.0.0.1:${c.sbPort}`]);
+    assert.match(sb.stdout, /OVN_Southbound/);
+    const restarted = c.pids();
+    child.kill("SIGTERM");
+    const status = await child.status;
+    assert.equal(status.code, 0, await errText);
+    await pollUntil("every daemon to exit", () => restarted.every((p) => !pidAlive(p)));
+  } finally {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* already exited */ }
+    await stdout.cancel().catch(() => {});
+    await errText.catch(() => {});
+  }
+});
+
+Deno.test("central rejects bad input with exit 2, naming the input and the fix, and starts nothing", async () => {
+  const root = await Deno.makeTempDir({ prefix: "ovn-k8s-central-bad-" });
+  const busy = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  try {
+    const dirs = [`--data-dir=${root}/d`, `--run-dir=${root}/r`, `--log-dir=${root}/l`];
+    const busyPort = (busy.addr as Deno.NetAddr).port;
+    const cases: Array<[string[], RegExp]> = [
+      [["--listen-address=1.2.3"], /--listen-address "1\.2\.3": not an IP address; give/],
+      [
+        ["--listen-address=203.0.113.77"],
+        /"203\.0\.113\.77": it is not an address of this host; give one of/,
+      ],
+      [
+        [
+          "--ssl-key=/nonexistent/k.pem",
+          "--ssl-cert=/nonexistent/c.pem",
+          "--ssl-ca=/nonexistent/ca.pem",
+        ],
+        /Cannot read --ssl-key "\/nonexistent\/k\.pem": no such file; give the PEM file/,
+      ],
+      [["--ssl-key=/etc/hostname"], /only some of --ssl-key, --ssl-cert, --ssl-ca: give all three/],
+      [
+        ["--ssl-key=/etc/hostname", "--ssl-cert=/etc/hostname", "--ssl-ca=/etc/hostname"],
+        /--ssl-key "\/etc\/hostname": not a PEM file/,
+      ],
+      [["--nb-port=70000"], /--nb-port "70000": give a TCP port 1-65535/],
+      [
+        ["--cluster-remote-addr=127.0.0.1"],
+        /without --cluster-local-addr: give this member's address/,
+      ],
+      [
+        ["--listen-address=127.0.0.1", `--nb-port=${busyPort}`],
+        new RegExp(
+          `127\\.0\\.0\\.1 port ${busyPort}: another program uses it; stop it or choose --nb-port`,
+        ),
+      ],
+    ];
+    for (const [flags, message] of cases) {
+      const r = await runOvnK8s(["central", "--one-shot", ...dirs, ...flags]);
+      assert.equal(r.code, 2, `${flags.join(" ")}: ${r.stderr}`);
+      assert.match(r.stderr, message);
+      assert.deepEqual([...Deno.readDirSync(root)], [], `${flags.join(" ")} created files`);
+    }
+  } finally {
+    busy.close();
+    await Deno.remove(root, { recursive: true });
+  }
+});
