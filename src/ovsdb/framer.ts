@@ -30,6 +30,8 @@ export interface JsonFramerOptions {
 /** Incremental splitter and parser of concatenated JSON objects/arrays. */
 export class JsonFramer {
   #depth = 0;
+  /** Open brackets of the current value (the byte of each), to catch mismatches early. */
+  #stack = new Uint8Array(64);
   #inString = false;
   #escape = false;
   #parts: Uint8Array[] = [];
@@ -77,14 +79,28 @@ export class JsonFramer {
             chunk.subarray(i, i + 40),
           );
         }
+        this.#stack[0] = b;
         this.#depth = 1;
         start = i;
         continue;
       }
       if (b === QUOTE) this.#inString = true;
-      else if (b === OPEN_BRACE || b === OPEN_BRACKET) this.#depth++;
-      else if (b === CLOSE_BRACE || b === CLOSE_BRACKET) {
-        if (--this.#depth === 0) {
+      else if (b === OPEN_BRACE || b === OPEN_BRACKET) {
+        if (this.#depth === this.#stack.length) {
+          const bigger = new Uint8Array(this.#stack.length * 2);
+          bigger.set(this.#stack);
+          this.#stack = bigger;
+        }
+        this.#stack[this.#depth++] = b;
+      } else if (b === CLOSE_BRACE || b === CLOSE_BRACKET) {
+        const open = this.#stack[--this.#depth];
+        if ((open === OPEN_BRACE) !== (b === CLOSE_BRACE)) {
+          throw this.#error(
+            `mismatched ${JSON.stringify(String.fromCharCode(b))}`,
+            chunk.subarray(Math.max(0, i - 40), i + 1),
+          );
+        }
+        if (this.#depth === 0) {
           out.push(this.#parse(chunk.subarray(start, i + 1)));
           start = -1;
         }
