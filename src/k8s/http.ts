@@ -1,0 +1,332 @@
+/**
+ * The HTTP transport for lists, gets and watches: Deno's own `fetch` over HTTP/1.1
+ * with a per-connection `Deno.createHttpClient` (CA, client certificate and key).
+ *
+ * Why not client-node 2.0.1's transport for watches: under Deno its undici never fails a
+ * streaming body when the peer dies or the request is aborted, so a watch silently goes
+ * stale; and undici's HTTP/2 crashes the process when a TLS server sends GOAWAY
+ * (see docs/k8s.md). Deno's fetch rejects a dead body within milliseconds. Every
+ * stream also has an idle bound: when nothing, not even a bookmark, arrives for
+ * `idleTimeoutMs`, the request is aborted with {@linkcode K8sIdleTimeoutError}, which
+ * catches half-open connections that no reset will ever reveal.
+ *
+ * `fetch` cannot skip certificate verification per client, so an `https://` server
+ * with verification turned off is reached through `node:https` instead.
+ *
+ * This module does not import `@kubernetes/client-node` (the CNI plugin uses it).
+ *
+ * @module
+ */
+import type { Connection } from "./connection.ts";
+import { K8sApiError, K8sIdleTimeoutError } from "./errors.ts";
+
+/** A response as the transport sees it. */
+interface RawResponse {
+  status: number;
+  body: AsyncIterable<Uint8Array>;
+}
+
+type Send = (
+  method: string,
+  url: string,
+  headers: Record<string, string>,
+  body: string | undefined,
+  signal: AbortSignal,
+) => Promise<RawResponse>;
+
+/** Options of {@linkcode KubeHttp}. */
+export interface KubeHttpOptions {
+  /** Bound of a whole non-streaming request (default 30,000 ms). */
+  requestTimeoutMs?: number;
+}
+
+/** Options of one request. */
+export interface RequestOptions {
+  /** Query parameters. */
+  query?: Record<string, string | undefined>;
+  /** JSON body. */
+  body?: unknown;
+  /** Content type of the body (default `application/json`). */
+  contentType?: string;
+  /** Aborts the request. */
+  signal?: AbortSignal;
+}
+
+function causeText(err: unknown): string {
+  let e: unknown = err;
+  const parts: string[] = [];
+  while (e instanceof Error && parts.length < 4) {
+    parts.push(e.message);
+    e = e.cause;
+  }
+  return parts.join(": ") || String(err);
+}
+
+async function readAll(body: AsyncIterable<Uint8Array>): Promise<string> {
+  const dec = new TextDecoder();
+  let text = "";
+  for await (const chunk of body) text += dec.decode(chunk, { stream: true });
+  return text + dec.decode();
+}
+
+function denoSend(conn: Connection): { send: Send; close: () => void } {
+  const client = Deno.createHttpClient({
+    http2: false,
+    http1: true,
+    ...(conn.caPem ? { caCerts: [conn.caPem] } : {}),
+    ...(conn.certPem && conn.keyPem ? { cert: conn.certPem, key: conn.keyPem } : {}),
+  });
+  const send: Send = async (method, url, headers, body, signal) => {
+    const res = await fetch(url, { method, headers, body: body ?? null, signal, client });
+    return {
+      status: res.status,
+      body: res.body ?? (async function* () {})(),
+    };
+  };
+  return { send, close: () => client.close() };
+}
+
+async function nodeSend(conn: Connection): Promise<{ send: Send; close: () => void }> {
+  const https = await import("node:https");
+  const agent = new https.Agent({
+    keepAlive: true,
+    rejectUnauthorized: false,
+    ...(conn.certPem && conn.keyPem ? { cert: conn.certPem, key: conn.keyPem } : {}),
+  });
+  const send: Send = (method, url, headers, body, signal) =>
+    new Promise((resolve, reject) => {
+      const req = https.request(url, { method, headers, agent, signal }, (res) => {
+        resolve({ status: res.statusCode ?? 0, body: res });
+      });
+      req.on("error", reject);
+      if (body !== undefined) req.write(body);
+      req.end();
+    });
+  return { send, close: () => agent.destroy() };
+}
+
+/** One line of a watch stream. */
+export interface RawWatchEvent {
+  type: string;
+  object: Record<string, unknown>;
+}
+
+/**
+ * Lists, reads, writes and watches over HTTP/1.1 with Deno's fetch. Errors name the
+ * server and the source of the connection, never the token.
+ */
+export class KubeHttp implements Disposable {
+  readonly #conn: Connection;
+  readonly #timeoutMs: number;
+  #transport: { send: Send; close: () => void } | undefined;
+  #pending: Promise<{ send: Send; close: () => void }> | undefined;
+
+  /**
+   * @param conn the resolved connection
+   * @param opts request timeout
+   */
+  constructor(conn: Connection, opts: KubeHttpOptions = {}) {
+    this.#conn = conn;
+    this.#timeoutMs = opts.requestTimeoutMs ?? 30_000;
+  }
+
+  /** The connection in use. */
+  get connection(): Connection {
+    return this.#conn;
+  }
+
+  async #getTransport(): Promise<{ send: Send; close: () => void }> {
+    if (this.#transport) return this.#transport;
+    const insecureTls = this.#conn.insecureSkipTlsVerify && this.#conn.server.startsWith("https:");
+    this.#pending ??= insecureTls ? nodeSend(this.#conn) : Promise.resolve(denoSend(this.#conn));
+    return this.#transport = await this.#pending;
+  }
+
+  #url(path: string, query?: Record<string, string | undefined>): string {
+    const q = new URLSearchParams();
+    for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) q.set(k, v);
+    const s = q.toString();
+    return `${this.#conn.server}${path}${s ? `?${s}` : ""}`;
+  }
+
+  #headers(contentType?: string): Record<string, string> {
+    const h: Record<string, string> = { accept: "application/json" };
+    if (this.#conn.token) h["authorization"] = `Bearer ${this.#conn.token}`;
+    if (contentType) h["content-type"] = contentType;
+    return h;
+  }
+
+  #transportError(action: string, err: unknown): Error {
+    const text = causeText(err);
+    let hint = "";
+    if (
+      /certificate|UnknownIssuer|CertNotValid|NotValidForName|self.signed|unable to verify/i.test(
+        text,
+      )
+    ) {
+      hint = this.#conn.caPem
+        ? "; the server certificate does not verify with the CA given: check the CA of this connection"
+        : "; the server certificate does not verify with the system CA store: give the cluster CA";
+    } else if (/connection refused|ECONNREFUSED/i.test(text)) {
+      hint = "; is the API server running at that address?";
+    }
+    return new Error(
+      `Cannot ${action} at ${this.#conn.server} (server from ${this.#conn.source}): ${text}${hint}`,
+      { cause: err },
+    );
+  }
+
+  #statusError(action: string, status: number, body: string): K8sApiError {
+    let reason = "";
+    let message = body.slice(0, 300);
+    try {
+      const s = JSON.parse(body) as { reason?: string; message?: string };
+      reason = s.reason ?? "";
+      message = s.message ?? message;
+    } catch { /* not a Status */ }
+    if (status === 401) {
+      return new K8sApiError(
+        401,
+        reason || "Unauthorized",
+        `Cannot ${action} at ${this.#conn.server}: the API server rejected the credentials (401 Unauthorized); ` +
+          `check the token from ${this.#conn.source}`,
+      );
+    }
+    if (status === 403) {
+      return new K8sApiError(
+        403,
+        reason || "Forbidden",
+        `Cannot ${action}: forbidden (403) for the credentials from ${this.#conn.source}: ${message}`,
+      );
+    }
+    return new K8sApiError(status, reason, `Cannot ${action}: ${status} ${reason}: ${message}`);
+  }
+
+  /**
+   * Sends one request and parses the JSON answer.
+   *
+   * @param method HTTP method
+   * @param path API path, e.g. `/api/v1/pods`
+   * @param opts query, body, content type, signal
+   * @returns the parsed body
+   * @throws {K8sApiError} on a non-2xx answer
+   * @throws {Error} naming the server and its source when the server cannot be reached
+   */
+  async request<T = unknown>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
+    const action = `${method} ${path}`;
+    const signals = [AbortSignal.timeout(this.#timeoutMs)];
+    if (opts.signal) signals.push(opts.signal);
+    const signal = AbortSignal.any(signals);
+    const t = await this.#getTransport();
+    let text: string;
+    let status: number;
+    try {
+      const res = await t.send(
+        method,
+        this.#url(path, opts.query),
+        this.#headers(opts.body !== undefined ? opts.contentType ?? "application/json" : undefined),
+        opts.body !== undefined ? JSON.stringify(opts.body) : undefined,
+        signal,
+      );
+      status = res.status;
+      text = await readAll(res.body);
+    } catch (err) {
+      if (opts.signal?.aborted) throw opts.signal.reason;
+      throw this.#transportError(action, err);
+    }
+    if (status < 200 || status > 299) throw this.#statusError(action, status, text);
+    try {
+      return JSON.parse(text) as T;
+    } catch (err) {
+      throw new Error(`Cannot ${action}: the answer is not JSON`, { cause: err });
+    }
+  }
+
+  /**
+   * Opens a watch (or any JSON-lines stream) and yields its events. Ends when the
+   * server ends the stream.
+   *
+   * @param path collection path
+   * @param query query parameters (`watch=1` is added)
+   * @param opts `idleTimeoutMs`: abort when nothing arrives for this long; `signal`
+   * @returns the events, in order
+   * @throws {K8sIdleTimeoutError} when the stream went quiet for longer than its bound
+   * @throws {K8sApiError} when the server refuses the watch
+   * @throws {Error} when the connection fails or breaks
+   */
+  async *watch(
+    path: string,
+    query: Record<string, string | undefined>,
+    opts: { idleTimeoutMs: number; signal?: AbortSignal },
+  ): AsyncGenerator<RawWatchEvent> {
+    const action = `watch ${path}`;
+    const idle = new AbortController();
+    const signal = opts.signal ? AbortSignal.any([opts.signal, idle.signal]) : idle.signal;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const arm = () => {
+      clearTimeout(timer);
+      timer = setTimeout(
+        () =>
+          idle.abort(
+            new K8sIdleTimeoutError(
+              `Watch ${path} at ${this.#conn.server} went quiet for ${opts.idleTimeoutMs} ms (dead connection?)`,
+            ),
+          ),
+        opts.idleTimeoutMs,
+      );
+    };
+    const t = await this.#getTransport();
+    arm();
+    try {
+      let res: RawResponse;
+      try {
+        res = await t.send(
+          "GET",
+          this.#url(path, { ...query, watch: "1" }),
+          this.#headers(),
+          undefined,
+          signal,
+        );
+      } catch (err) {
+        if (idle.signal.aborted) throw idle.signal.reason;
+        if (opts.signal?.aborted) throw opts.signal.reason;
+        throw this.#transportError(action, err);
+      }
+      if (res.status !== 200) throw this.#statusError(action, res.status, await readAll(res.body));
+      const dec = new TextDecoder();
+      let buf = "";
+      try {
+        for await (const chunk of res.body) {
+          arm();
+          buf += dec.decode(chunk, { stream: true });
+          let nl: number;
+          while ((nl = buf.indexOf("\n")) >= 0) {
+            const line = buf.slice(0, nl).trim();
+            buf = buf.slice(nl + 1);
+            if (line) yield JSON.parse(line) as RawWatchEvent;
+          }
+        }
+      } catch (err) {
+        if (idle.signal.aborted) throw idle.signal.reason;
+        if (opts.signal?.aborted) throw opts.signal.reason;
+        if (err instanceof SyntaxError) throw err;
+        throw this.#transportError(action, err);
+      }
+    } finally {
+      clearTimeout(timer);
+      idle.abort();
+    }
+  }
+
+  /** Closes the pooled connections. */
+  close(): void {
+    this.#transport?.close();
+    this.#transport = undefined;
+    this.#pending = undefined;
+  }
+
+  /** Same as {@linkcode close}. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
