@@ -1,0 +1,114 @@
+/**
+ * A 3-member RAFT central, one member per simulated host (sandbox node namespaces), each
+ * started by `ovn-k8s central` as a process inside its namespace with the default ports:
+ * the members form a cluster, clients get every member, and after the NB leader is killed
+ * writes continue through the remote list. Needs root, OVS and OVN.
+ */
+import assert from "node:assert/strict";
+import { startLab } from "../../src/sandbox/mod.ts";
+import { silentLogger } from "../../src/log/mod.ts";
+import { runOvnK8s } from "../helpers/ovn_k8s_process.ts";
+import { OvsdbClient } from "../../src/ovsdb/mod.ts";
+
+const dec = new TextDecoder();
+
+async function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = await new Deno.Command(argv[0]!, {
+    args: argv.slice(1),
+    stdout: "piped",
+    stderr: "piped",
+    signal: AbortSignal.timeout(60_000),
+  }).output();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+Deno.test("central RAFT: 3 members form NB and SB clusters; writes continue after the leader is killed", async () => {
+  await using lab = await startLab({
+    nodes: 3,
+    prefix: `rft${crypto.randomUUID().slice(0, 5)}`,
+    configureOvn: false,
+    log: silentLogger,
+  });
+  const ips = lab.nodes.map((n) => n.underlayIp);
+  const dirs = (i: number) => {
+    const d = `${lab.dir}/raft/m${i}`;
+    return [`--data-dir=${d}/data`, `--run-dir=${d}/run`, `--log-dir=${d}/log`];
+  };
+  const outputs: string[] = [];
+  for (const [i, n] of lab.nodes.entries()) {
+    const r = await runOvnK8s([
+      "central",
+      "--one-shot",
+      ...dirs(i),
+      `--cluster-local-addr=${n.underlayIp}`,
+      ...(i === 0 ? [] : [`--cluster-remote-addr=${ips[0]}`]),
+    ], { netns: n.netns });
+    assert.equal(r.code, 0, `member ${i + 1}: ${r.stderr}`);
+    outputs.push(r.stdout);
+  }
+  // The last member to join knows every member and hands clients all of them.
+  const nbList = /^ovn-nb=(.*)$/m.exec(outputs[2]!)?.[1] ?? "";
+  const sbList = /^ovn-remote=(.*)$/m.exec(outputs[2]!)?.[1] ?? "";
+  assert.deepEqual(nbList.split(",").sort(), ips.map((ip) => `tcp:${ip}:6641`).sort());
+  assert.deepEqual(sbList.split(",").sort(), ips.map((ip) => `tcp:${ip}:6642`).sort());
+
+  // One long-lived client, as a role holds it: writes before and after the leader dies.
+  await using nb = await OvsdbClient.connect({
+    remotes: nbList,
+    database: "OVN_Northbound",
+    timeoutMs: 30_000,
+    requestTimeoutMs: 30_000,
+  });
+  const insert = (name: string) =>
+    nb.transact([{ op: "insert", table: "Logical_Switch", row: { name } }]);
+  await insert("before");
+
+  // Find and kill the NB leader.
+  const ctl = (i: number) => `${lab.dir}/raft/m${i}/run/ovnnb_db.ctl`;
+  let leader = -1;
+  for (let i = 0; i < 3; i++) {
+    const st = await run([
+      "ovs-appctl",
+      "--timeout=5",
+      "-t",
+      ctl(i),
+      "cluster/status",
+      "OVN_Northbound",
+    ]);
+    assert.equal(st.code, 0, st.stderr);
+    assert.match(st.stdout, /Status: cluster member/);
+    if (/^Role: leader$/m.test(st.stdout)) leader = i;
+  }
+  assert.ok(leader >= 0, "no NB leader found");
+  assert.equal(nb.remote, `tcp:${ips[leader]}:6641`, "the client should be on the leader");
+  const pid = Number(await Deno.readTextFile(`${lab.dir}/raft/m${leader}/run/ovnnb_db.pid`));
+  const disconnected = new Promise((resolve) => nb.on("disconnect", resolve));
+  Deno.kill(pid, "SIGKILL");
+  await disconnected;
+
+  await insert("after");
+  assert.notEqual(nb.remote, `tcp:${ips[leader]}:6641`);
+  const [sel] = await nb.transact([{
+    op: "select",
+    table: "Logical_Switch",
+    where: [],
+    columns: ["name"],
+  }]);
+  const names = ((sel as { rows?: Array<{ name: string }> }).rows ?? []).map((r) => r.name).sort();
+  assert.deepEqual(names, ["after", "before"]);
+  // A surviving member is the new leader.
+  const survivors = [0, 1, 2].filter((i) => i !== leader);
+  let newLeader = false;
+  for (const i of survivors) {
+    const st = await run([
+      "ovs-appctl",
+      "--timeout=5",
+      "-t",
+      ctl(i),
+      "cluster/status",
+      "OVN_Northbound",
+    ]);
+    if (/^Role: leader$/m.test(st.stdout)) newLeader = true;
+  }
+  assert.ok(newLeader, "no surviving member became leader");
+});
