@@ -7,8 +7,8 @@
  *
  * @module
  */
-import type { Mutation, Operation } from "../ovsdb/operations.ts";
-import { valuesEqual } from "../ovsdb/notation.ts";
+import type { Mutation, Operation } from "../ovsdb/mod.ts";
+import { valuesEqual } from "../ovsdb/mod.ts";
 
 /** The desired content of one row. */
 export interface DesiredRow {

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { Operation } from "../ovsdb/operations.ts";
+import type { Operation } from "../ovsdb/mod.ts";
 import { Ipv4Cidr, macFromIpv4, parseIpv4 } from "../net/mod.ts";
 import { planRow, type RowPlan } from "./_diff.ts";
 import { CLUSTER_SUBNET_ID, ORIGINAL_IDS, ownerIds } from "./external_ids.ts";

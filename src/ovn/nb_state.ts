@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { Operation, OperationResult } from "../ovsdb/operations.ts";
+import type { Operation, OperationResult } from "../ovsdb/mod.ts";
 import { Ipv4Cidr } from "../net/mod.ts";
 import { ORIGINAL_IDS } from "./external_ids.ts";
 import { makeManagementPortName } from "./names.ts";

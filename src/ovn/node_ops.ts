@@ -10,7 +10,7 @@
  *
  * @module
  */
-import type { Operation } from "../ovsdb/operations.ts";
+import type { Operation } from "../ovsdb/mod.ts";
 import { formatIpv4, type Ipv4Cidr, macFromIpv4, parseMac } from "../net/mod.ts";
 import { planRow, type RowPlan } from "./_diff.ts";
 import { insertRefs, type RouterRef } from "./cluster_ops.ts";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { Ipv4Cidr } from "../net/mod.ts";
-import type { Operation } from "../ovsdb/operations.ts";
+import type { Operation } from "../ovsdb/mod.ts";
 import { planCluster, recordedClusterSubnet } from "./cluster_ops.ts";
 import { EMPTY_NB_STATE, type NbState, nodeSubnets } from "./nb_state.ts";
 import { chooseManagementMac, planNode, subnetGuardOp } from "./node_ops.ts";

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Mutation } from "../ovsdb/operations.ts";
+import type { Mutation } from "../ovsdb/mod.ts";
 
 /**
  * Mutations that make a map column contain `desired` (and lose `remove`).

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Operation } from "../ovsdb/operations.ts";
+import type { Operation } from "../ovsdb/mod.ts";
 import { mapMutations } from "./_diff.ts";
 import type { OvsRoot } from "./local_state.ts";
 
@@ -40,6 +40,8 @@ export const HOST_KEYS = {
   mtu: "ovn-k8s-mtu",
   /** Hostname (written by OVS packaging; a fallback node name). */
   hostname: "hostname",
+  /** Flags `ovn-k8s run` passes to the central role (space-separated). */
+  centralOptions: "ovn-k8s-central-options",
   /** Datapath type of br-int when ovn-controller creates it. */
   bridgeDatapathType: "ovn-bridge-datapath-type",
 } as const;

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { Operation, OperationResult } from "../ovsdb/operations.ts";
+import type { Operation, OperationResult } from "../ovsdb/mod.ts";
 
 /** The Open_vSwitch row (selected columns). */
 export interface OvsRoot {

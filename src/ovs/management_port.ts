@@ -6,8 +6,8 @@
  *
  * @module
  */
-import type { Operation } from "../ovsdb/operations.ts";
-import { valuesEqual } from "../ovsdb/notation.ts";
+import type { Operation } from "../ovsdb/mod.ts";
+import { valuesEqual } from "../ovsdb/mod.ts";
 import { mapMutations } from "./_diff.ts";
 import type { OvsState } from "./local_state.ts";
 

@@ -29,12 +29,18 @@ export const ROLES: readonly RoleEntry[] = [
   {
     name: "setup-host",
     summary: "one-time host setup: write ovn-k8s settings into OVS external_ids",
+    load: () => import("./setup_host.ts"),
   },
   {
     name: "master-init",
     summary: "initialize the cluster router, join switch and master node switch",
+    load: () => import("./master_init.ts"),
   },
-  { name: "minion-init", summary: "initialize a node switch, management port and CNI config" },
+  {
+    name: "minion-init",
+    summary: "initialize a node switch, management port and CNI config",
+    load: () => import("./minion_init.ts"),
+  },
   { name: "gateway-init", summary: "initialize a gateway router (dedicated NIC or shared bridge)" },
   { name: "nics-to-bridge", summary: "move NICs' addresses and routes onto OVS bridges br<nic>" },
   { name: "gateway-helper", summary: "demultiplex a shared NIC between the host and OVN" },
@@ -44,7 +50,11 @@ export const ROLES: readonly RoleEntry[] = [
     summary: "the CNI plugin (also ovn-k8s-cni-overlay, ovn_cni, or CNI_COMMAND set)",
     load: () => import("./cni.ts"),
   },
-  { name: "run", summary: "run this host's roles as read from OVS external_ids" },
+  {
+    name: "run",
+    summary: "run this host's roles as read from OVS external_ids",
+    load: () => import("./run.ts"),
+  },
   { name: "sandbox", summary: "bring a small cluster up on this machine (up, status, exec, down)" },
   { name: "status", summary: "show what this host runs and how it is connected" },
   { name: "version", summary: "print the version", load: () => import("./version.ts") },

@@ -1,0 +1,69 @@
+/**
+ * `ovn-k8s master-init` (also `ovn-k8s-overlay master-init`): the cluster router, the
+ * cluster load balancers, the join switch, and the master's node switch and management
+ * port (reference §4, §6). Re-running with the same input writes nothing.
+ *
+ * @module
+ */
+import { parseCommand, renderUsage } from "../cli/mod.ts";
+import {
+  buildInitOptions,
+  COMMON_INIT_OPTIONS,
+  inputsFromFlags,
+  realInitDeps,
+} from "./_init_cli.ts";
+import { initNode, type NodeInitDeps } from "./_node_init.ts";
+import type { RoleContext } from "./context.ts";
+
+const OPTIONS = {
+  ...COMMON_INIT_OPTIONS,
+  "master-switch-subnet": {
+    type: "string",
+    arg: "CIDR",
+    help: "this node's subnet (seed name of --node-subnet)",
+  },
+} as const;
+const USAGE = renderUsage(
+  "ovn-k8s master-init --cluster-ip-subnet CIDR --master-switch-subnet CIDR|auto --node-name NAME [options]",
+  "Create the cluster router, load balancers and join switch, and this node's switch and management port.",
+  OPTIONS,
+);
+
+/**
+ * Runs master-init with injectable boundaries.
+ *
+ * @param args arguments after the subcommand
+ * @param ctx role context
+ * @param deps boundaries (default: real processes, OVSDB, files)
+ * @returns exit code
+ */
+export async function runMasterInit(
+  args: string[],
+  ctx: RoleContext,
+  deps: NodeInitDeps = realInitDeps(ctx.log),
+): Promise<number> {
+  const p = parseCommand(args, OPTIONS, USAGE);
+  if (p.flag("help")) {
+    ctx.stdout(USAGE);
+    return 0;
+  }
+  const o = buildInitOptions("master", inputsFromFlags(p, "master-switch-subnet", USAGE), {
+    clusterSubnet: "--cluster-ip-subnet",
+    nodeSubnet: p.string("master-switch-subnet") !== undefined
+      ? "--master-switch-subnet"
+      : "--node-subnet",
+    nodeName: "--node-name",
+  }, ctx.env);
+  const r = await initNode(o, deps);
+  ctx.stdout(`Initialization complete. node=${o.node} subnet=${r.subnet} nb-writes=${r.nbWrites}`);
+  return 0;
+}
+
+/**
+ * @param args arguments after the subcommand
+ * @param ctx role context
+ * @returns exit code
+ */
+export function main(args: string[], ctx: RoleContext): Promise<number> {
+  return runMasterInit(args, ctx);
+}
