@@ -39,7 +39,8 @@ import {
   type ChassisInfo,
   initOpenVswitch,
   listChassis,
-} from "./_ovs_cli.ts";
+  tunnelRemotes,
+} from "./_ovsdb_io.ts";
 import {
   MAX_NODES,
   pickUnderlay,
@@ -313,7 +314,7 @@ export class Lab implements AsyncDisposable {
   async status(): Promise<LabStatus> {
     const central = await this.central.central.status();
     const chassis = central.sb.healthy
-      ? await listChassis(this.#runner, `unix:${this.central.sbSock}`).catch(() => [])
+      ? await listChassis(`unix:${this.central.sbSock}`).catch(() => [])
       : [];
     const nodes = await Promise.all(this.nodes.map(async (n): Promise<NodeStatus> => {
       const pids = {
@@ -323,7 +324,7 @@ export class Lab implements AsyncDisposable {
       };
       const brInt = pids.ovsdb === undefined
         ? undefined
-        : await bridgeDatapathType(this.#runner, n.ovsDbSock, "br-int");
+        : await bridgeDatapathType(n.ovsDbSock, "br-int").catch(() => undefined);
       return { name: n.name, netns: n.netns, underlayIp: n.underlayIp, pids, brInt };
     }));
     return {
@@ -405,8 +406,8 @@ export class Lab implements AsyncDisposable {
 
 /**
  * Brings a lab up: underlay, central OVN, N nodes with OVS and ovn-controller; when the
- * lab configures OVN, waits until every node's chassis is registered in SB and its
- * br-int exists. On failure removes what it made and rethrows.
+ * lab configures OVN, waits until every node's chassis is registered in SB, its br-int
+ * exists and it has a geneve tunnel to every peer. On failure removes what it made and rethrows.
  *
  * Needs root, `ip`, `ethtool`, `ping`, OVS and OVN. Permissions: all (`--allow-all`).
  *
@@ -544,16 +545,20 @@ async function bringUp(
   if (lab.state.configureOvn && lab.nodes.length) {
     o.progress("waiting for every chassis to register and create br-int");
     await pollUntil("every node's chassis in SB", async () => {
-      const names = new Set((await listChassis(runner, `unix:${c.sbSock}`)).map((x) => x.name));
+      const names = new Set((await listChassis(`unix:${c.sbSock}`)).map((x) => x.name));
       return lab.nodes.every((n) => names.has(n.name));
     }, { timeoutMs: o.timeoutMs });
     for (const n of lab.nodes) {
       await pollUntil(
         `br-int on ${n.name}`,
-        async () => (await bridgeDatapathType(runner, n.ovsDbSock, "br-int")) === "netdev",
-        {
-          timeoutMs: o.timeoutMs,
-        },
+        async () => (await bridgeDatapathType(n.ovsDbSock, "br-int")) === "netdev",
+        { timeoutMs: o.timeoutMs },
+      );
+      const peers = lab.nodes.filter((m) => m !== n).map((m) => m.underlayIp).sort().join(",");
+      await pollUntil(
+        `geneve tunnels from ${n.name} to ${peers || "no peer"}`,
+        async () => (await tunnelRemotes(n.ovsDbSock)).join(",") === peers,
+        { timeoutMs: o.timeoutMs },
       );
     }
   }
@@ -590,9 +595,12 @@ async function nodeUp(
       "ovn-encap-ip": n.underlayIp,
     });
   }
-  await initOpenVswitch(runner, n.ovsDbSock, ids);
+  await initOpenVswitch(n.ovsDbSock, ids);
   await d.vswitchd.start({ timeoutMs: o.timeoutMs });
-  await addNetdevBridge(runner, n.ovsDbSock, "br-phy", "eth1");
+  await addNetdevBridge(n.ovsDbSock, "br-phy", "eth1");
+  await pollUntil(`ovs-vswitchd to create br-phy in ${n.netns}`, () => h.linkExists("br-phy"), {
+    timeoutMs: o.timeoutMs,
+  });
   await h.addAddress("br-phy", `${n.underlayIp}/${n.underlayPrefix}`);
   await h.linkUp("br-phy");
   await d.controller.start({ timeoutMs: o.timeoutMs });

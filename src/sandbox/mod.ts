@@ -51,4 +51,4 @@ export {
   startLab,
 } from "./lab.ts";
 export * from "./underlay.ts";
-export type { ChassisInfo } from "./_ovs_cli.ts";
+export type { ChassisInfo } from "./_ovsdb_io.ts";
