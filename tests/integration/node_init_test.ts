@@ -1,0 +1,550 @@
+/**
+ * master-init, minion-init, setup-host and run in-process against real ovsdb-servers
+ * (OVN NB and a host's Open_vSwitch database); host commands (`ip`) go to a recording
+ * fake. Proves: the objects and ids the original made; a re-run commits no NB
+ * transaction and leaves every row's `_version` unchanged; a changed subnet moves the
+ * router port; bad input exits 2 and writes nothing; `--node-subnet auto` gives nodes
+ * initialising at once different subnets. Needs ovsdb-server (no root, no namespaces).
+ */
+import assert from "node:assert/strict";
+import { exitCodeOf } from "../../src/cli/mod.ts";
+import type { Runner, RunOptions, RunResult } from "../../src/exec/mod.ts";
+import { silentLogger } from "../../src/log/mod.ts";
+import { hasWrites, nbStateReadOps, parseNbState, subnetGuardOp } from "../../src/ovn/mod.ts";
+import { type Operation, OvsdbClient, OvsdbError } from "../../src/ovsdb/mod.ts";
+import { connectOvsdb, type DbConnector } from "../../src/roles/_local_ovs.ts";
+import { type NodeInitDeps, realCniFs } from "../../src/roles/_node_init.ts";
+import type { RoleContext } from "../../src/roles/context.ts";
+import { runMasterInit } from "../../src/roles/master_init.ts";
+import { runMinionInit } from "../../src/roles/minion_init.ts";
+import { planRun, runRun } from "../../src/roles/run.ts";
+import { runSetupHost } from "../../src/roles/setup_host.ts";
+import { NB_SCHEMA, type OvsdbServer, startOvsdbServer } from "../helpers/ovsdb_server.ts";
+
+const OVS_SCHEMA = "/usr/share/openvswitch/vswitch.ovsschema";
+
+/** A runner that answers `ip` like a host where every link exists and has no address. */
+class FakeIp implements Runner {
+  calls: string[][] = [];
+  run(argv: readonly string[], _opts?: RunOptions): Promise<RunResult> {
+    this.calls.push([...argv]);
+    const stdout = argv.includes("-j") ? "[]" : "";
+    return Promise.resolve({ code: 0, stdout, stderr: "" });
+  }
+}
+
+/** Counts transactions that write, per database. */
+function countingConnector(counts: Map<string, number>): DbConnector {
+  return async (opts) => {
+    const db = await connectOvsdb(opts);
+    return {
+      transact: (ops: readonly Operation[], o?: { timeoutMs?: number }) => {
+        if (hasWrites(ops)) counts.set(opts.database, (counts.get(opts.database) ?? 0) + 1);
+        return db.transact(ops, o);
+      },
+      close: () => db.close(),
+    };
+  };
+}
+
+function ctx(out: string[] = [], signal = new AbortController().signal): RoleContext {
+  return { signal, env: () => undefined, log: silentLogger, stdout: (t) => out.push(t) };
+}
+
+interface Host {
+  ovs: OvsdbServer;
+  dir: string;
+  ip: FakeIp;
+  counts: Map<string, number>;
+  deps: NodeInitDeps;
+  ovsDb: string;
+}
+
+async function newHost(): Promise<Host> {
+  const ovs = await startOvsdbServer({ schema: OVS_SCHEMA });
+  const dir = await Deno.makeTempDir({ prefix: "ovnk8s-nodeinit-" });
+  const ip = new FakeIp();
+  const counts = new Map<string, number>();
+  const deps: NodeInitDeps = {
+    runner: ip,
+    connect: countingConnector(counts),
+    readTextFile: (p) => Deno.readTextFile(p),
+    fs: realCniFs,
+    log: silentLogger,
+    sleep: () => Promise.resolve(),
+  };
+  return { ovs, dir, ip, counts, deps, ovsDb: ovs.remotes("unix") };
+}
+
+async function dispose(h: Host): Promise<void> {
+  await h.ovs.stop();
+  await Deno.remove(h.dir, { recursive: true }).catch(() => {});
+}
+
+async function setupHost(h: Host, nb: string, extra: string[] = []): Promise<void> {
+  const code = await runSetupHost(
+    [
+      `--ovs-db=${h.ovsDb}`,
+      `--ovn-nb=${nb}`,
+      "--ovn-remote=tcp:127.0.0.1:6642",
+      "--encap-ip=172.31.9.11",
+      `--system-id-file=${h.dir}/system-id.conf`,
+      ...extra,
+    ],
+    ctx(),
+    {
+      connect: connectOvsdb,
+      readTextFile: (p) => Deno.readTextFile(p),
+      writeFileAtomic: async (p, t) => await Deno.writeTextFile(p, t),
+      newId: () => crypto.randomUUID(),
+    },
+  );
+  assert.equal(code, 0);
+}
+
+/** Every NB row we care about as `table/name -> _version`. */
+async function nbVersions(nb: string): Promise<Map<string, string>> {
+  await using db = await OvsdbClient.connect({
+    remotes: nb,
+    database: "OVN_Northbound",
+    timeoutMs: 5000,
+  });
+  const tables = ["Logical_Router", "Logical_Router_Port", "Logical_Switch", "Logical_Switch_Port"];
+  const res = await db.transact(tables.map((t) => ({
+    op: "select" as const,
+    table: t,
+    where: [],
+    columns: ["_uuid", "_version", "name"],
+  })));
+  const lbs = await db.transact([{
+    op: "select",
+    table: "Load_Balancer",
+    where: [],
+    columns: ["_uuid", "_version"],
+  }]);
+  const out = new Map<string, string>();
+  res.forEach((r, i) => {
+    for (const row of r.rows ?? []) out.set(`${tables[i]}/${row.name}`, String(row._version));
+  });
+  for (const row of lbs[0]?.rows ?? []) out.set(`Load_Balancer/${row._uuid}`, String(row._version));
+  return out;
+}
+
+async function nbSelect(nb: string, table: string, name: string): Promise<Record<string, unknown>> {
+  await using db = await OvsdbClient.connect({
+    remotes: nb,
+    database: "OVN_Northbound",
+    timeoutMs: 5000,
+  });
+  const [r] = await db.transact([{ op: "select", table, where: [["name", "==", name]] }]);
+  const row = r?.rows?.[0];
+  assert.ok(row, `${table} ${name} exists`);
+  return row;
+}
+
+const masterArgs = (h: Host, extra: string[] = []) => [
+  `--ovs-db=${h.ovsDb}`,
+  "--cluster-ip-subnet=192.168.0.0/16",
+  "--master-switch-subnet=192.168.1.0/24",
+  "--node-name=K8sMaster",
+  "--nb-timeout=5",
+  ...extra,
+];
+
+Deno.test("master-init and minion-init build the original's objects; re-runs write nothing", async () => {
+  await using nbSrv = await startOvsdbServer({ schema: NB_SCHEMA });
+  const nb = nbSrv.remotes("tcp");
+  const m = await newHost();
+  const n = await newHost();
+  try {
+    await setupHost(m, nb);
+    await setupHost(n, nb);
+    // The system-id is kept in the file and reused on a second run.
+    const id = (await Deno.readTextFile(`${m.dir}/system-id.conf`)).trim();
+    await setupHost(m, nb);
+    assert.equal((await Deno.readTextFile(`${m.dir}/system-id.conf`)).trim(), id);
+
+    const out: string[] = [];
+    assert.equal(await runMasterInit(masterArgs(m), ctx(out), m.deps), 0);
+    assert.match(
+      out[0]!,
+      /^Initialization complete\. node=k8smaster subnet=192\.168\.1\.0\/24 nb-writes=1/,
+    );
+
+    const router = await nbSelect(nb, "Logical_Router", "ovn_cluster_router");
+    assert.equal((router.external_ids as Record<string, string>)["k8s-cluster-router"], "yes");
+    const sw = await nbSelect(nb, "Logical_Switch", "k8smaster");
+    assert.deepEqual(sw.other_config, { subnet: "192.168.1.0/24" });
+    assert.equal((sw.external_ids as Record<string, string>)["gateway_ip"], "192.168.1.1/24");
+    assert.equal((sw.load_balancer as string[]).length, 2);
+    const rtos = await nbSelect(nb, "Logical_Router_Port", "rtos-k8smaster");
+    assert.deepEqual(rtos.networks, ["192.168.1.1/24"]);
+    const stor = await nbSelect(nb, "Logical_Switch_Port", "stor-k8smaster");
+    assert.equal(stor.type, "router");
+    assert.deepEqual(stor.options, { "router-port": "rtos-k8smaster" });
+    const mgmt = await nbSelect(nb, "Logical_Switch_Port", "k8s-k8smaster");
+    assert.deepEqual(mgmt.addresses, ["0a:58:c0:a8:01:02 192.168.1.2"]);
+    await nbSelect(nb, "Logical_Router_Port", "rtoj-ovn_cluster_router");
+    await nbSelect(nb, "Logical_Switch_Port", "jtor-ovn_cluster_router");
+    await nbSelect(nb, "Logical_Switch", "join");
+
+    // Local OVS: internal port on br-int with MTU, pinned MAC and iface-id.
+    await using ovs = await OvsdbClient.connect({
+      remotes: m.ovsDb,
+      database: "Open_vSwitch",
+      timeoutMs: 5000,
+    });
+    const [ifr] = await ovs.transact([{
+      op: "select",
+      table: "Interface",
+      where: [["name", "==", "k8s-k8smaster"]],
+    }]);
+    const iface = ifr!.rows![0]!;
+    assert.equal(iface.type, "internal");
+    assert.deepEqual(iface.mtu_request, [1400]);
+    assert.deepEqual(iface.mac, ["0a:58:c0:a8:01:02"]);
+    assert.deepEqual(iface.external_ids, { "iface-id": "k8s-k8smaster" });
+    // Host: address .2 and the cluster route via .1.
+    assert.ok(
+      m.ip.calls.some((c) => c.join(" ") === "ip addr add 192.168.1.2/24 dev k8s-k8smaster"),
+    );
+    assert.ok(
+      m.ip.calls.some((c) =>
+        c.join(" ") === "ip route replace 192.168.0.0/16 via 192.168.1.1 dev k8s-k8smaster"
+      ),
+    );
+
+    // minion-init without --cluster-ip-subnet: read from the cluster router.
+    const cniBin = `${n.dir}/bin`, cniConf = `${n.dir}/net.d`;
+    const minion = [
+      `--ovs-db=${n.ovsDb}`,
+      "--minion-switch-subnet=192.168.2.0/24",
+      "--node-name=kube-minion1",
+      `--cni-bin-dir=${cniBin}`,
+      `--cni-conf-dir=${cniConf}`,
+      "--cni-plugin=/usr/local/bin/ovn-k8s",
+      "--service-cluster-ip-range=10.96.0.0/16",
+    ];
+    assert.equal(await runMinionInit(minion, ctx(), n.deps), 0);
+    assert.equal(await Deno.readLink(`${cniBin}/ovn_cni`), "/usr/local/bin/ovn-k8s");
+    const conf = JSON.parse(await Deno.readTextFile(`${cniConf}/10-net.conf`));
+    assert.equal(conf.cniVersion, "1.0.0");
+    assert.equal(conf.type, "ovn_cni");
+    assert.ok(
+      n.ip.calls.some((c) =>
+        c.join(" ") === "ip route replace 10.96.0.0/16 via 192.168.2.1 dev k8s-kube-minion"
+      ),
+    );
+
+    // Re-runs: no NB transaction that writes, and every row keeps its _version.
+    const before = await nbVersions(nb);
+    const nbWrites = () =>
+      (m.counts.get("OVN_Northbound") ?? 0) + (n.counts.get("OVN_Northbound") ?? 0);
+    const ovsWrites = () =>
+      (m.counts.get("Open_vSwitch") ?? 0) + (n.counts.get("Open_vSwitch") ?? 0);
+    const writesBefore = [nbWrites(), ovsWrites()];
+    const again: string[] = [];
+    assert.equal(await runMasterInit(masterArgs(m), ctx(again), m.deps), 0);
+    assert.equal(await runMinionInit(minion, ctx(again), n.deps), 0);
+    assert.match(again[0]!, /nb-writes=0$/);
+    assert.deepEqual([nbWrites(), ovsWrites()], writesBefore);
+    assert.deepEqual(await nbVersions(nb), before);
+
+    // A changed subnet moves router port, switch and management address (MAC kept).
+    const moved = minion.map((a) =>
+      a.startsWith("--minion-switch-subnet") ? "--minion-switch-subnet=192.168.7.0/24" : a
+    );
+    assert.equal(await runMinionInit(moved, ctx(), n.deps), 0);
+    assert.deepEqual((await nbSelect(nb, "Logical_Router_Port", "rtos-kube-minion1")).networks, [
+      "192.168.7.1/24",
+    ]);
+    assert.deepEqual((await nbSelect(nb, "Logical_Switch", "kube-minion1")).other_config, {
+      subnet: "192.168.7.0/24",
+    });
+    assert.deepEqual((await nbSelect(nb, "Logical_Switch_Port", "k8s-kube-minion1")).addresses, [
+      "0a:58:c0:a8:02:02 192.168.7.2",
+    ]);
+  } finally {
+    await dispose(m);
+    await dispose(n);
+  }
+});
+
+Deno.test("master-init and minion-init reject bad input with exit 2 and write nothing", async () => {
+  await using nbSrv = await startOvsdbServer({ schema: NB_SCHEMA });
+  const nb = nbSrv.remotes("tcp");
+  const h = await newHost();
+  const bare = await newHost(); // no ovn-nb, no system-id
+  try {
+    await setupHost(h, nb);
+    assert.equal(await runMasterInit(masterArgs(h), ctx(), h.deps), 0);
+    const versions = await nbVersions(nb);
+    const writes = () => [h.counts.get("OVN_Northbound") ?? 0, h.counts.get("Open_vSwitch") ?? 0];
+    const before = writes();
+    const minion = (over: Record<string, string>, host = h) => {
+      const base: Record<string, string> = {
+        "ovs-db": host.ovsDb,
+        "cluster-ip-subnet": "192.168.0.0/16",
+        "minion-switch-subnet": "192.168.2.0/24",
+        "node-name": "node2",
+        "cni-bin-dir": `${host.dir}/bin`,
+        "cni-conf-dir": `${host.dir}/net.d`,
+        "nb-timeout": "2",
+        ...over,
+      };
+      return Object.entries(base).filter(([, v]) => v !== "-").map(([k, v]) => `--${k}=${v}`);
+    };
+    const cases: [string, string[], RegExp][] = [
+      [
+        "invalid CIDR",
+        minion({ "cluster-ip-subnet": "192.168.0/16" }),
+        /--cluster-ip-subnet "192\.168\.0\/16"/,
+      ],
+      [
+        "host bits",
+        minion({ "minion-switch-subnet": "192.168.2.5/24" }),
+        /did you mean 192\.168\.2\.0\/24/,
+      ],
+      ["outside", minion({ "minion-switch-subnet": "10.1.0.0/24" }), /outside --cluster-ip-subnet/],
+      [
+        "overlap",
+        minion({ "minion-switch-subnet": "192.168.1.0/25" }),
+        /overlaps node "k8smaster"'s subnet 192\.168\.1\.0\/24 \(read from OVN NB\)/,
+      ],
+      [
+        "cluster smaller",
+        minion({ "cluster-ip-subnet": "192.168.2.0/25", "minion-switch-subnet": "192.168.2.0/24" }),
+        /smaller than the node subnet/,
+      ],
+      [
+        "cluster differs from master's",
+        minion({ "cluster-ip-subnet": "192.168.0.0/17" }),
+        /initialised with 192\.168\.0\.0\/16/,
+      ],
+      ["empty node name", minion({ "node-name": "" }), /--node-name "": it is empty/],
+      [
+        "invalid node name",
+        minion({ "node-name": "node_2" }),
+        /--node-name "node_2": only letters/,
+      ],
+      [
+        "interface name",
+        minion({ "management-interface": "k8s-averylongname" }),
+        /--management-interface "k8s-averylongname": it is 17 bytes long/,
+      ],
+      ["missing ovn-nb", minion({}, bare), /external_ids:ovn-nb is not set/],
+    ];
+    for (const [what, args, message] of cases) {
+      const err = await runMinionInit(args, ctx(), h.deps).then(() => undefined, (e) => e);
+      assert.ok(err, `${what}: expected an error`);
+      assert.equal(exitCodeOf(err), 2, `${what}: ${err}`);
+      assert.match(String(err.message), message, what);
+    }
+    // Missing system-id: a host with ovn-nb only.
+    await using bareOvs = await OvsdbClient.connect({
+      remotes: bare.ovsDb,
+      database: "Open_vSwitch",
+      timeoutMs: 5000,
+    });
+    await bareOvs.transact([{
+      op: "insert",
+      table: "Open_vSwitch",
+      row: { external_ids: { "ovn-nb": nb } },
+    }]);
+    const noId = await runMinionInit(minion({}, bare), ctx(), bare.deps).then(
+      () => undefined,
+      (e) => e,
+    );
+    assert.equal(exitCodeOf(noId), 2);
+    assert.match(noId.message, /external_ids:system-id is not set/);
+
+    // NB unreachable: a timeout, not a hang.
+    const closed = `tcp:127.0.0.1:${closedPort()}`;
+    await setupHost(h, closed);
+    const unreachable = await runMinionInit(minion({ "nb-timeout": "1" }), ctx(), h.deps).then(
+      () => undefined,
+      (e) => e,
+    );
+    assert.equal(exitCodeOf(unreachable), 2);
+    assert.match(
+      unreachable.message,
+      /Cannot connect to OVN NB at tcp:127\.0\.0\.1:\d+ within 1 s/,
+    );
+
+    // Nothing was written to NB, and nothing to the local OVS by any failed run.
+    assert.deepEqual(writes(), before);
+    assert.deepEqual(await nbVersions(nb), versions);
+    await using ovs = await OvsdbClient.connect({
+      remotes: h.ovsDb,
+      database: "Open_vSwitch",
+      timeoutMs: 5000,
+    });
+    const [ifs] = await ovs.transact([{
+      op: "select",
+      table: "Interface",
+      where: [["name", "==", "k8s-node2"]],
+    }]);
+    assert.equal(ifs!.rows!.length, 0);
+    await assert.rejects(Deno.stat(`${h.dir}/net.d`));
+  } finally {
+    await dispose(h);
+    await dispose(bare);
+  }
+});
+
+function closedPort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
+
+Deno.test("--node-subnet auto gives nodes initialising at once different subnets", async () => {
+  await using nbSrv = await startOvsdbServer({ schema: NB_SCHEMA });
+  const nb = nbSrv.remotes("tcp");
+  const hosts = await Promise.all([0, 1, 2, 3, 4].map(() => newHost()));
+  try {
+    for (const h of hosts) await setupHost(h, nb);
+    assert.equal(
+      await runMasterInit(
+        [
+          `--ovs-db=${hosts[0]!.ovsDb}`,
+          "--cluster-ip-subnet=10.128.0.0/16",
+          "--node-subnet=auto",
+          "--node-subnet-size=26",
+          "--node-name=m0",
+        ],
+        ctx(),
+        hosts[0]!.deps,
+      ),
+      0,
+    );
+    const outs = await Promise.all(
+      hosts.slice(1).map(async (h, i) => {
+        const out: string[] = [];
+        await runMinionInit(
+          [
+            `--ovs-db=${h.ovsDb}`,
+            "--node-subnet=auto",
+            "--node-subnet-size=26",
+            `--node-name=n${i + 1}`,
+            `--cni-bin-dir=${h.dir}/bin`,
+            `--cni-conf-dir=${h.dir}/net.d`,
+          ],
+          ctx(out),
+          h.deps,
+        );
+        return /subnet=(\S+)/.exec(out[0]!)![1]!;
+      }),
+    );
+    const all = [
+      (await nbSelect(nb, "Logical_Switch", "m0")).other_config as Record<string, string>,
+    ]
+      .map((o) => o.subnet!).concat(outs);
+    assert.equal(all[0], "10.128.0.0/26");
+    assert.equal(new Set(all).size, 5, `distinct subnets: ${all.join(" ")}`);
+    for (const s of all) assert.match(s, /^10\.128\.[01]\.(0|64|128|192)\/26$/);
+    // The guard itself: a choice made from a stale read cannot commit.
+    await using db = await OvsdbClient.connect({
+      remotes: nb,
+      database: "OVN_Northbound",
+      timeoutMs: 5000,
+    });
+    const stale = parseNbState(await db.transact(nbStateReadOps("late")));
+    await db.transact([{
+      op: "insert",
+      table: "Logical_Switch",
+      row: { name: "racer", other_config: { subnet: "10.128.9.0/26" } },
+    }]);
+    const lost = await db.transact([subnetGuardOp(stale), {
+      op: "insert",
+      table: "Logical_Switch",
+      row: { name: "late" },
+    }])
+      .then(() => undefined, (e) => e);
+    assert.ok(
+      lost instanceof OvsdbError && lost.index === 0 && lost.error === "timed out",
+      String(lost),
+    );
+    // The allocation is recorded on the switch and kept on re-runs.
+    const sw = await nbSelect(nb, "Logical_Switch", "n1");
+    assert.equal((sw.external_ids as Record<string, string>)["k8s-subnet-allocated"], "auto");
+    const out: string[] = [];
+    await runMinionInit(
+      [
+        `--ovs-db=${hosts[1]!.ovsDb}`,
+        "--node-subnet=auto",
+        "--node-subnet-size=26",
+        "--node-name=n1",
+        `--cni-bin-dir=${hosts[1]!.dir}/bin`,
+        `--cni-conf-dir=${hosts[1]!.dir}/net.d`,
+      ],
+      ctx(out),
+      hosts[1]!.deps,
+    );
+    assert.equal(/subnet=(\S+)/.exec(out[0]!)![1], outs[0]);
+    assert.match(out[0]!, /nb-writes=0$/);
+  } finally {
+    for (const h of hosts) await dispose(h);
+  }
+});
+
+Deno.test("run reads roles from external_ids, infers the rest, and fails clearly without a role", async () => {
+  assert.throws(() => planRun({}, "host1"), /no role found; set external_ids:ovn-k8s-roles/);
+  const p = planRun({ "ovn-nb": "tcp:10.0.0.1:6641", hostname: "Node-A" }, "ignored");
+  assert.deepEqual(p.roles, ["minion"]);
+  assert.equal(p.init.nodeName, "node-a");
+  assert.equal(p.init.nodeSubnet, "auto");
+  assert.deepEqual(planRun({ "ovn-nb": "unix:/run/ovn/nb.sock" }, "h").roles, ["master", "minion"]);
+
+  await using nbSrv = await startOvsdbServer({ schema: NB_SCHEMA });
+  const nb = nbSrv.remotes("tcp");
+  const m = await newHost();
+  const n = await newHost();
+  const none = await newHost();
+  try {
+    await setupHost(m, nb, [
+      "--roles=master",
+      "--node-name=rm",
+      "--cluster-ip-subnet=10.64.0.0/16",
+      "--node-subnet=10.64.5.0/24",
+    ]);
+    await setupHost(n, nb, ["--roles=minion", "--node-name=rn"]);
+    const deps = (h: Host) => ({
+      init: h.deps,
+      connect: h.deps.connect,
+      central: () => Promise.reject(new Error("no central role here")),
+      hostname: () => "unused",
+    });
+    assert.equal(await runRun([`--ovs-db=${m.ovsDb}`, "--once"], ctx(), deps(m)), 0);
+    assert.equal(await runRun([`--ovs-db=${n.ovsDb}`, "--once"], ctx(), deps(n)), 0);
+    assert.deepEqual((await nbSelect(nb, "Logical_Switch", "rm")).other_config, {
+      subnet: "10.64.5.0/24",
+    });
+    assert.deepEqual((await nbSelect(nb, "Logical_Switch", "rn")).other_config, {
+      subnet: "10.64.0.0/24",
+    });
+    // Without --once, run keeps running until the signal.
+    const ac = new AbortController();
+    const running = runRun([`--ovs-db=${n.ovsDb}`], ctx([], ac.signal), deps(n));
+    ac.abort();
+    assert.equal(await running, 0);
+
+    await using ovs = await OvsdbClient.connect({
+      remotes: none.ovsDb,
+      database: "Open_vSwitch",
+      timeoutMs: 5000,
+    });
+    await ovs.transact([{ op: "insert", table: "Open_vSwitch", row: {} }]);
+    const err = await runRun([`--ovs-db=${none.ovsDb}`, "--once"], ctx(), deps(none)).then(
+      () => undefined,
+      (e) => e,
+    );
+    assert.equal(exitCodeOf(err), 2);
+    assert.match(err.message, /ovn-k8s-roles/);
+  } finally {
+    await dispose(m);
+    await dispose(n);
+    await dispose(none);
+  }
+});
