@@ -51,8 +51,10 @@ import {
 export const DEFAULT_MTU = 1400;
 /** Default prefix length of an allocated node subnet. */
 export const DEFAULT_NODE_SUBNET_SIZE = 24;
-/** How often `--node-subnet auto` retries after losing a race. */
-const AUTO_SUBNET_ATTEMPTS = 8;
+/** How often the NB step is retried (lost `auto` races, NB leader changes). */
+const NB_ATTEMPTS = 10;
+
+const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Where the CNI plugin goes (minion-init). */
 export interface CniInstall {
@@ -328,6 +330,10 @@ function resolveNodeSubnet(
   return { subnet: free, allocated: true, guarded: true };
 }
 
+function isConnectionLoss(err: unknown): boolean {
+  return err instanceof OvsdbError && (err.kind === "disconnected" || err.kind === "timeout");
+}
+
 function isGuardFailure(err: unknown): boolean {
   return err instanceof OvsdbError && err.kind === "operation" && err.index === 0 &&
     err.error === "timed out";
@@ -369,7 +375,15 @@ export async function initNode(o: NodeInitOptions, deps: NodeInitDeps): Promise<
     let mac = "";
     try {
       for (let attempt = 1;; attempt++) {
-        const state = await readNb(nb, o.node);
+        let state: NbState;
+        try {
+          state = await readNb(nb, o.node);
+        } catch (err) {
+          if (!isConnectionLoss(err) || attempt >= NB_ATTEMPTS) throw err;
+          log.warn("NB connection lost while reading; retrying", { attempt });
+          await (deps.sleep ?? delay)(200);
+          continue;
+        }
         cluster = resolveClusterSubnet(o, state);
         const chosen = resolveNodeSubnet(o, state, cluster);
         subnet = chosen.subnet;
@@ -406,8 +420,17 @@ export async function initNode(o: NodeInitOptions, deps: NodeInitDeps): Promise<
           log.info("OVN NB updated", { node: o.node, subnet, operations: ops.length });
           break;
         } catch (err) {
-          if (!isGuardFailure(err) || attempt >= AUTO_SUBNET_ATTEMPTS) throw err;
-          log.info("node subnets changed while choosing; retrying", { attempt });
+          if (attempt >= NB_ATTEMPTS) throw err;
+          if (isGuardFailure(err)) {
+            log.info("node subnets changed while choosing; retrying", { attempt });
+          } else if (isConnectionLoss(err)) {
+            // The plan is a diff: re-reading shows whether the lost commit happened.
+            log.warn("NB connection lost during the commit; re-reading and retrying", {
+              attempt,
+              error: (err as Error).message,
+            });
+            await (deps.sleep ?? delay)(200);
+          } else throw err;
         }
       }
     } finally {
@@ -453,7 +476,7 @@ async function configureHost(
   cluster: Ipv4Cidr,
 ): Promise<void> {
   const host = new HostNet(deps.runner);
-  const sleep = deps.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
+  const sleep = deps.sleep ?? delay;
   const deadline = Date.now() + (deps.linkTimeoutMs ?? 20_000);
   while (!(await host.linkExists(ifname))) {
     if (Date.now() > deadline) {
