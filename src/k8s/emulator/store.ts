@@ -391,7 +391,7 @@ export class EmulatorStore {
   #commit(r: ResourceDef, old: KubeObject, obj: KubeObject, subresource?: "status"): KubeObject {
     let next: KubeObject;
     if (subresource === "status") {
-      next = { ...old, status: obj.status };
+      next = { ...old, metadata: { ...old.metadata }, status: obj.status };
     } else {
       next = { ...obj, metadata: { ...obj.metadata } };
       if (r.hasStatus) {
