@@ -158,7 +158,11 @@ export class Central {
    */
   constructor(readonly config: CentralConfig, readonly deps: CentralDeps) {
     const p = this.paths = centralPaths(config);
-    const ddeps = { runner: deps.runner, procs: deps.procs ?? systemProcesses, log: deps.log };
+    const ddeps = {
+      runner: deps.runner,
+      procs: deps.procs ?? systemProcesses(deps.runner),
+      log: deps.log,
+    };
     const proto = config.ssl ? "pssl" : "ptcp";
     const raftProto = config.ssl ? "ssl" : "tcp";
     const place = config.netns ? { netns: config.netns } : {};

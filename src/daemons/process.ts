@@ -6,6 +6,7 @@
  *
  * @module
  */
+import type { Runner } from "../exec/mod.ts";
 
 /** Reads and signals processes. Tests substitute a fake. */
 export interface Processes {
@@ -20,32 +21,51 @@ export interface Processes {
 }
 
 /**
- * The real process table, read from /proc. Needs `--allow-read` and `--allow-run`
- * (signals).
+ * The real process table, read from /proc through the runner (`cat`): a Deno program
+ * without `--allow-all` may not open /proc/PID files itself. Signals need `--allow-run`.
+ *
+ * @param runner command runner
+ * @returns the process table
  */
-export const systemProcesses: Processes = {
-  async alive(pid) {
-    const stat = await readText(`/proc/${pid}/stat`);
-    if (stat === undefined) return false;
-    // "pid (comm) S ...": the state follows the last ')'.
-    const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
-    return state !== "Z" && state !== "X";
-  },
-  async cmdline(pid) {
-    const raw = await readText(`/proc/${pid}/cmdline`);
-    return raw === undefined ? undefined : raw.split("\0").filter((a) => a !== "");
-  },
-  kill(pid, signal) {
-    try {
-      Deno.kill(pid, signal);
-    } catch (err) {
-      if (!(err instanceof Deno.errors.NotFound) && !/ESRCH|No such process/.test(String(err))) {
-        throw err;
+export function systemProcesses(runner: Runner): Processes {
+  const procText = async (pid: number, file: string) => {
+    if (!Number.isInteger(pid) || pid <= 0) return undefined;
+    const r = await runner.run(["cat", `/proc/${pid}/${file}`], { check: false, timeoutMs: 5000 });
+    return r.code === 0 ? r.stdout : undefined;
+  };
+  return {
+    async alive(pid) {
+      const stat = await procText(pid, "stat");
+      return stat !== undefined && isRunningStat(stat);
+    },
+    async cmdline(pid) {
+      const raw = await procText(pid, "cmdline");
+      return raw === undefined ? undefined : raw.split("\0").filter((a) => a !== "");
+    },
+    kill(pid, signal) {
+      try {
+        Deno.kill(pid, signal);
+      } catch (err) {
+        if (!(err instanceof Deno.errors.NotFound) && !/ESRCH|No such process/.test(String(err))) {
+          throw err;
+        }
       }
-    }
-  },
-  readFile: readText,
-};
+    },
+    readFile: readText,
+  };
+}
+
+/**
+ * Whether a /proc/PID/stat line describes a process that still runs (not a zombie).
+ *
+ * @param stat the line, `pid (comm) S ...`
+ * @returns false for states Z and X
+ */
+export function isRunningStat(stat: string): boolean {
+  const i = stat.lastIndexOf(")");
+  const state = i < 0 ? "" : stat.slice(i + 2, i + 3);
+  return state !== "" && state !== "Z" && state !== "X";
+}
 
 async function readText(path: string): Promise<string | undefined> {
   try {

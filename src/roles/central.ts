@@ -268,8 +268,9 @@ export async function main(
     ctx.stdout(req.json ? JSON.stringify({ stopped: true }) : "central: stopped");
     return 0;
   }
-  const running = (await livePid(systemProcesses, central.paths.nb.pidfile)) !== undefined ||
-    (await livePid(systemProcesses, central.paths.sb.pidfile)) !== undefined;
+  const procs = systemProcesses(runner);
+  const running = (await livePid(procs, central.paths.nb.pidfile)) !== undefined ||
+    (await livePid(procs, central.paths.sb.pidfile)) !== undefined;
   await checkCentralHost(req, { runner, running });
   const done = await central.ensure({ timeoutMs: req.timeoutMs, signal: ctx.signal });
   const { nbRemote, sbRemote } = await central.remotes();

@@ -55,7 +55,11 @@ export const ROLES: readonly RoleEntry[] = [
     summary: "run this host's roles as read from OVS external_ids",
     load: () => import("./run.ts"),
   },
-  { name: "sandbox", summary: "bring a small cluster up on this machine (up, status, exec, down)" },
+  {
+    name: "sandbox",
+    summary: "bring a small cluster up on this machine (up, status, exec, down)",
+    load: () => import("./sandbox.ts"),
+  },
   { name: "status", summary: "show what this host runs and how it is connected" },
   { name: "version", summary: "print the version", load: () => import("./version.ts") },
 ];

@@ -143,3 +143,36 @@ export async function tunnelRemotes(dbSock: string): Promise<string[]> {
     return rows.map((r) => (r.options as Record<string, string>).remote_ip ?? "").sort();
   });
 }
+
+/** A database as a client sees it. */
+export interface DatabaseInfo {
+  /** The remote used. */
+  remote: string;
+  /** Whether the database answered. */
+  ok: boolean;
+  /** Schema version, when it answered. */
+  version?: string;
+  /** Why not, when it did not. */
+  error?: string;
+}
+
+/**
+ * Connects to a database the way a node would and reads its schema version.
+ *
+ * @param remote the remote (`tcp:IP:6641`)
+ * @param database database name
+ * @returns what answered, or why not (never throws)
+ */
+export async function databaseInfo(remote: string, database: string): Promise<DatabaseInfo> {
+  try {
+    await using db = await OvsdbClient.connect({
+      remotes: remote,
+      database,
+      timeoutMs: 5000,
+      requestTimeoutMs: 5000,
+    });
+    return { remote, ok: true, version: db.schema.version };
+  } catch (err) {
+    return { remote, ok: false, error: err instanceof Error ? err.message : String(err) };
+  }
+}

@@ -37,6 +37,8 @@ import {
   addNetdevBridge,
   bridgeDatapathType,
   type ChassisInfo,
+  type DatabaseInfo,
+  databaseInfo,
   initOpenVswitch,
   listChassis,
   tunnelRemotes,
@@ -148,6 +150,8 @@ export interface LabStatus {
   underlay: string;
   rootIp: string;
   central: Awaited<ReturnType<Central["status"]>>;
+  /** NB and SB as a node sees them: over TCP on the underlay, through the OVSDB client. */
+  databases: { nb: DatabaseInfo; sb: DatabaseInfo };
   chassis: ChassisInfo[];
   nodes: NodeStatus[];
 }
@@ -313,6 +317,10 @@ export class Lab implements AsyncDisposable {
    */
   async status(): Promise<LabStatus> {
     const central = await this.central.central.status();
+    const [nb, sb] = await Promise.all([
+      databaseInfo(this.central.nbRemote, "OVN_Northbound"),
+      databaseInfo(this.central.sbRemote, "OVN_Southbound"),
+    ]);
     const chassis = central.sb.healthy
       ? await listChassis(`unix:${this.central.sbSock}`).catch(() => [])
       : [];
@@ -333,6 +341,7 @@ export class Lab implements AsyncDisposable {
       underlay: this.underlay.cidr,
       rootIp: this.underlay.rootIp,
       central,
+      databases: { nb, sb },
       chassis,
       nodes,
     };
@@ -468,7 +477,7 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
     configureOvn: opts.configureOvn ?? true,
   };
   await writeAtomic(`${dir}/${STATE_FILE}`, JSON.stringify(state, null, 2) + "\n");
-  const lab = new Lab(dir, state, { runner, procs: systemProcesses, log });
+  const lab = new Lab(dir, state, { runner, procs: systemProcesses(runner), log });
   try {
     await bringUp(lab, runner, { timeoutMs, progress });
   } catch (err) {
@@ -497,10 +506,11 @@ export async function openLab(
     throw err;
   }
   const state = JSON.parse(text) as LabState;
+  const runner = deps.runner ?? new ProcessRunner();
   if (state.version !== 1) throw new Error(`Cannot read ${dir}/${STATE_FILE}: unknown version`);
   return new Lab(dir, state, {
     runner: deps.runner ?? new ProcessRunner(),
-    procs: systemProcesses,
+    procs: systemProcesses(runner),
     log: deps.log ?? createLogger("sandbox"),
   });
 }

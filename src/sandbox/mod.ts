@@ -52,3 +52,5 @@ export {
 } from "./lab.ts";
 export * from "./underlay.ts";
 export type { ChassisInfo } from "./_ovsdb_io.ts";
+export * from "./format.ts";
+export type { DatabaseInfo } from "./_ovsdb_io.ts";
