@@ -17,9 +17,9 @@ import type { DatabaseSchema } from "./schema.ts";
 export type CachedRow = Row & { _uuid: string };
 
 /** One change of one row. `old` is undefined for an insert, `new` for a delete. */
-export interface RowChange<R = CachedRow> {
+export interface RowChange<R = CachedRow, T extends string = string> {
   /** Table name. */
-  table: string;
+  table: T;
   /** Row uuid. */
   uuid: string;
   /** What kind of change. */
@@ -29,6 +29,9 @@ export interface RowChange<R = CachedRow> {
   /** The row after. */
   new: R | undefined;
 }
+
+/** A change of any table of `S`, narrowed by `change.table`. */
+export type TableChange<S> = { [T in keyof S & string]: RowChange<S[T], T> }[keyof S & string];
 
 /** Listener of {@linkcode OvsdbCache.on}. */
 export type ChangeListener = (change: RowChange<unknown>) => void;
@@ -145,11 +148,27 @@ export class OvsdbCache<S = Record<string, CachedRow>> {
    * @param listener called once per changed row
    * @returns a function that removes the listener
    */
-  on(event: "change", listener: (change: RowChange<S[keyof S]>) => void): () => void {
+  on(event: "change", listener: (change: TableChange<S>) => void): () => void {
     if (event !== "change") throw new TypeError(`Cannot listen to "${event}": unknown event`);
     const l = listener as unknown as ChangeListener;
     this.#listeners.add(l);
     return () => this.#listeners.delete(l);
+  }
+
+  /**
+   * Listens to the row changes of one table.
+   *
+   * @param table table name
+   * @param listener called once per changed row of that table
+   * @returns a function that removes the listener
+   */
+  onTable<T extends keyof S & string>(
+    table: T,
+    listener: (change: RowChange<S[T], T>) => void,
+  ): () => void {
+    return this.on("change", (c) => {
+      if (c.table === table) listener(c as RowChange<S[T], T>);
+    });
   }
 
   /**
@@ -176,10 +195,10 @@ export class OvsdbCache<S = Record<string, CachedRow>> {
         clearTimeout(timer);
         opts.signal?.removeEventListener("abort", onAbort);
       };
-      const off = this.on("change", (c) => {
-        if (c.table === table && c.new !== undefined && pred(c.new as S[T])) {
+      const off = this.onTable(table, (c) => {
+        if (c.new !== undefined && pred(c.new)) {
           done();
-          resolve(c.new as S[T]);
+          resolve(c.new);
         }
       });
       const timer = setTimeout(() => {

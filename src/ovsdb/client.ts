@@ -158,6 +158,7 @@ export class OvsdbClient<S = Record<string, CachedRow>> implements AsyncDisposab
   #lastError: OvsdbError | undefined;
   #noSince = false;
   #serverRow: Record<string, unknown> = {};
+  #leaderLost = false;
 
   private constructor(opts: ConnectOptions) {
     this.#opts = opts;
@@ -545,7 +546,8 @@ export class OvsdbClient<S = Record<string, CachedRow>> implements AsyncDisposab
         this.#log.warn("ovsdb: disconnected", { remote: remote.text, reason: reason.message });
         this.#lastError = reason;
         this.#emit("disconnect", reason);
-        if (reason.message.includes("no longer the leader")) this.#next++;
+        if (this.#leaderLost) this.#next++; // the old leader's server is a follower now
+        this.#leaderLost = false;
         continue; // retry at once (same remote first, then the others)
       } catch (err) {
         const e = err instanceof OvsdbError
@@ -660,7 +662,7 @@ export class OvsdbClient<S = Record<string, CachedRow>> implements AsyncDisposab
     if (r.model !== "clustered") return undefined;
     if (r.connected !== true) return `${this.database} is not connected to its cluster`;
     if ((this.#opts.leaderOnly ?? true) && r.leader !== true) {
-      return `${this.database} is no longer the leader of its cluster (leaderOnly)`;
+      return `${this.database} is not the leader of its cluster (leaderOnly)`;
     }
     return undefined;
   }
@@ -682,6 +684,7 @@ export class OvsdbClient<S = Record<string, CachedRow>> implements AsyncDisposab
       this.#applyServerUpdate(p[1]);
       const why = this.#serverProblem();
       if (why) {
+        this.#leaderLost = true;
         session.close(
           new OvsdbError(
             "disconnected",

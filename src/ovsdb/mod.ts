@@ -19,6 +19,7 @@
  * await db.monitor({ Logical_Switch: ["name", "ports"], Logical_Switch_Port: true });
  * const sw = db.cache.table("Logical_Switch").find((s) => s.name === "node1");
  * const off = db.cache.on("change", ({ table, uuid, kind, old, new: row }) => {});
+ * db.cache.onTable("Logical_Switch_Port", (c) => c.new?.addresses); // typed rows
  *
  * // Writes: build operations purely, commit them in one transaction.
  * const nb = ops<NbTables>();
@@ -103,6 +104,7 @@ export {
   OvsdbCache,
   type RowChange,
   TableCache,
+  type TableChange,
   type WaitForOptions,
 } from "./cache.ts";
 export { JsonFramer, type JsonFramerOptions } from "./framer.ts";

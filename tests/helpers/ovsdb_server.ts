@@ -242,6 +242,29 @@ export class OvsdbServer implements AsyncDisposable {
     throw new Error(`No RAFT leader among ${this.members.length} members after ${timeoutMs} ms`);
   }
 
+  /**
+   * Waits until every running member is a full cluster member and one is leader (a
+   * member still joining cannot finish if the leader dies).
+   *
+   * @param timeoutMs how long to wait
+   */
+  async waitFormed(timeoutMs = 20_000): Promise<void> {
+    const end = Date.now() + timeoutMs;
+    while (Date.now() < end) {
+      const outs = await Promise.all(
+        this.members.map((m) =>
+          run(["ovs-appctl", "-t", m.ctl, "cluster/status", this.database]).catch(() => "")
+        ),
+      );
+      const members = outs.every((o) => /^Status: cluster member$/m.test(o));
+      const leaders = outs.filter((o) => /^Role: leader$/m.test(o)).length;
+      const committed = outs.every((o) => /^Entries not yet committed: 0$/m.test(o));
+      if (members && leaders === 1 && committed) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`RAFT cluster in ${this.dir} did not form within ${timeoutMs} ms`);
+  }
+
   /** Kills every member and removes the directory. */
   async stop(): Promise<void> {
     for (const m of this.members) await this.kill(m.index, "SIGTERM").catch(() => {});
@@ -313,7 +336,7 @@ export async function startOvsdbServer(opts: StartOptions): Promise<OvsdbServer>
       await run(m.argv);
     }
     const srv = new OvsdbServer(dir, members, certs.client, database);
-    if (n > 1) await srv.leader();
+    if (n > 1) await srv.waitFormed();
     return srv;
   } catch (err) {
     // Stop whatever started before the failure.

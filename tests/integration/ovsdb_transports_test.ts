@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { NB_SCHEMA as NB_EXPECT, type NbTables } from "../../src/ovn/nb_models.ts";
-import { op, ops, OvsdbClient, OvsdbError, type RowChange } from "../../src/ovsdb/mod.ts";
+import { op, ops, OvsdbClient, OvsdbError, type TableChange } from "../../src/ovsdb/mod.ts";
 import { NB_SCHEMA, startOvsdbServer } from "../helpers/ovsdb_server.ts";
 
 const nb = ops<NbTables>();
@@ -29,7 +29,7 @@ Deno.test("OvsdbClient transacts and monitors over unix, tcp and ssl (mutual TLS
       Logical_Switch_Port: true,
     });
     assert.equal(mon.method, "monitor_cond_since");
-    const changes: RowChange<NbTables[keyof NbTables]>[] = [];
+    const changes: TableChange<NbTables>[] = [];
     db.cache.on("change", (c) => changes.push(c));
 
     const [port, sw] = await db.transact([
