@@ -1,16 +1,26 @@
 /**
- * Test helper: runs `ovn-k8s` from source (`deno run -A main.ts ...`) as its own process,
- * optionally inside a network namespace, the way a systemd unit would run the binary.
+ * Test helper: runs `ovn-k8s` from source (`deno run main.ts ...` with exactly the
+ * permission flags the compiled binary carries) as its own process, optionally inside a
+ * network namespace, the way a systemd unit would run the binary.
  *
  * @module
  */
+import { PERMISSION_FLAGS, RUNTIME_FLAGS } from "../../scripts/permissions.ts";
 
 /** Absolute path of main.ts. */
 export const MAIN_TS = new URL("../../main.ts", import.meta.url).pathname;
 
 /** The argv that runs `ovn-k8s ARGS...`. */
 export function ovnK8sArgv(args: string[], netns?: string): string[] {
-  const argv = [Deno.execPath(), "run", "-A", "--quiet", MAIN_TS, ...args];
+  const argv = [
+    Deno.execPath(),
+    "run",
+    ...PERMISSION_FLAGS,
+    ...RUNTIME_FLAGS,
+    "--quiet",
+    MAIN_TS,
+    ...args,
+  ];
   return netns ? ["ip", "netns", "exec", netns, ...argv] : argv;
 }
 
