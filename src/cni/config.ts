@@ -21,8 +21,13 @@ export interface NetConf {
   bridge: string;
   /** `mtu` of the pod interface and its host end (default 1400). */
   mtu: number;
-  /** `ovsdb`: the local Open_vSwitch database (`unix:PATH`); default: ovs-vsctl's own. */
+  /**
+   * `ovsdb`: the local Open_vSwitch database (`unix:PATH`); default
+   * `unix:$OVS_RUNDIR/db.sock` (`/var/run/openvswitch/db.sock`).
+   */
   ovsdb?: string;
+  /** `ovsDriver`: `native` (our OVSDB client, default) or `ovs-vsctl`. */
+  ovsDriver: "native" | "ovs-vsctl";
   /** `kubeconfig`: path of a kubeconfig; default: the API settings in OVS external_ids. */
   kubeconfig?: string;
   /** `annotationTimeoutSeconds` in ms: how long ADD waits for the pod's `ovn` annotation. */
@@ -113,8 +118,13 @@ export function parseNetConf(text: string): NetConf {
   if (logLevel !== undefined && !["debug", "info", "warn", "error"].includes(logLevel)) {
     throw invalid("logLevel", logLevel, "expected debug, info, warn or error");
   }
+  const ovsDriver = str(o, "ovsDriver") ?? "native";
+  if (ovsDriver !== "native" && ovsDriver !== "ovs-vsctl") {
+    throw invalid("ovsDriver", ovsDriver, 'expected "native" or "ovs-vsctl"');
+  }
   const conf: NetConf = {
     cniVersion,
+    ovsDriver,
     name: str(o, "name") ?? "",
     type: str(o, "type") ?? "",
     bridge,

@@ -13,6 +13,7 @@ export * from "./errors.ts";
 export * from "./kubeconfig.ts";
 export * from "./names.ts";
 export * from "./ovs_port.ts";
+export * from "./ovsdb_ports.ts";
 export * from "./plugin.ts";
 export * from "./pod_reader.ts";
 export * from "./result.ts";

@@ -1,10 +1,10 @@
 /**
  * The pod's port on the integration bridge, in the local Open_vSwitch database.
  *
- * {@linkcode VsctlPorts} drives `ovs-vsctl`: ADD needs two calls (plug, then wait for
- * `ovn-installed`), which keeps the CNI path free of the OVSDB client's schema
- * download and monitor. Every call carries `--timeout` (gotcha G4: a wait without a
- * timeout can block forever).
+ {@linkcode PortOps} is what the plugin needs; `ovsdb_ports.ts` implements it over
+ * one native OVSDB connection (the default: no process spawns), {@linkcode VsctlPorts}
+ * with `ovs-vsctl` (config `"ovsDriver": "ovs-vsctl"`). Every ovs-vsctl call carries
+ * `--timeout` (gotcha G4: a wait without a timeout can block forever).
  *
  * @module
  */
@@ -27,14 +27,23 @@ export interface PlugSpec {
   externalIds: Record<string, string>;
 }
 
+/** What the plugin reads about the host before it creates anything. */
+export interface HostInfo {
+  /** The Open_vSwitch row's `external_ids` (k8s-api-server and friends). */
+  externalIds: Record<string, string>;
+  /** The bridge's `datapath_type` ("" means `system`), or `undefined` when it is missing. */
+  datapathType: string | undefined;
+}
+
 /** The OVS operations the plugin needs. */
 export interface PortOps {
+  /** Reads the Open_vSwitch row's external_ids and the bridge's datapath type. */
+  hostInfo(bridge: string): Promise<HostInfo>;
   /**
    * Replaces any port of that name with a fresh one on the bridge (a fresh row has no
-   * stale `ovn-installed`), and reads the bridge's `datapath_type`.
-   * @returns the bridge's datapath type ("" means `system`)
+   * stale `ovn-installed`).
    */
-  plug(spec: PlugSpec): Promise<{ datapathType: string }>;
+  plug(spec: PlugSpec): Promise<void>;
   /**
    * Waits until ovn-controller sets `external_ids:ovn-installed=true` on the interface.
    * @throws {Error} when it does not happen within `timeoutMs`
@@ -44,8 +53,8 @@ export interface PortOps {
   unplug(name: string): Promise<void>;
   /** Reads a port, or `undefined` when there is no interface of that name. */
   lookup(name: string): Promise<PortState | undefined>;
-  /** The `external_ids` of the Open_vSwitch row (k8s-api-server and friends). */
-  hostExternalIds(): Promise<Record<string, string>>;
+  /** Releases connections. */
+  close(): void;
 }
 
 /** Options of {@linkcode VsctlPorts}. */
@@ -107,9 +116,9 @@ export class VsctlPorts implements PortOps {
   }
 
   /** @inheritdoc */
-  async plug(s: PlugSpec): Promise<{ datapathType: string }> {
+  async plug(s: PlugSpec): Promise<void> {
     const ids = Object.entries(s.externalIds).map(([k, v]) => `external_ids:${k}=${quoteAtom(v)}`);
-    const r = await this.#run.run(this.#argv(this.#opts.timeoutMs, [
+    await this.#run.run(this.#argv(this.#opts.timeoutMs, [
       "--no-wait",
       "--",
       "--if-exists",
@@ -124,13 +133,7 @@ export class VsctlPorts implements PortOps {
       "Interface",
       s.name,
       ...ids,
-      "--",
-      "get",
-      "Bridge",
-      s.bridge,
-      "datapath_type",
     ]));
-    return { datapathType: r.stdout.trim().replace(/^"(.*)"$/, "$1") };
   }
 
   /** @inheritdoc */
@@ -178,8 +181,17 @@ export class VsctlPorts implements PortOps {
   }
 
   /** @inheritdoc */
-  async hostExternalIds(): Promise<Record<string, string>> {
+  async hostInfo(bridge: string): Promise<HostInfo> {
     const rows = await this.#find(["--columns=external_ids", "list", "Open_vSwitch"]);
-    return rows[0] ? parseJsonMap(rows[0][0]) : {};
+    const br = await this.#run.run(
+      this.#argv(this.#opts.timeoutMs, ["--if-exists", "get", "Bridge", bridge, "datapath_type"]),
+    );
+    return {
+      externalIds: rows[0] ? parseJsonMap(rows[0][0]) : {},
+      datapathType: br.stdout === "" ? undefined : br.stdout.replace(/^"(.*)"$/, "$1"),
+    };
   }
+
+  /** @inheritdoc */
+  close(): void {}
 }

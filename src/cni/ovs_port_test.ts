@@ -11,15 +11,14 @@ class FakeRunner implements Runner {
   }
 }
 
-Deno.test("VsctlPorts.plug() replaces the port in one transaction and reads the datapath", async () => {
-  const r = new FakeRunner(() => ({ code: 0, stdout: "netdev", stderr: "" }));
+Deno.test("VsctlPorts.plug() replaces the port in one transaction", async () => {
+  const r = new FakeRunner(() => ({ code: 0, stdout: "", stderr: "" }));
   const ports = new VsctlPorts(r, { db: "unix:/x/db.sock", timeoutMs: 5000 });
-  const out = await ports.plug({
+  await ports.plug({
     bridge: "br-int",
     name: "veth1",
     externalIds: { "iface-id": "ns_p", "attached-mac": "0a:58:00:00:00:01" },
   });
-  assert.deepEqual(out, { datapathType: "netdev" });
   assert.deepEqual(r.argvs[0], [
     "ovs-vsctl",
     "--timeout=5",
@@ -39,12 +38,25 @@ Deno.test("VsctlPorts.plug() replaces the port in one transaction and reads the 
     "veth1",
     'external_ids:iface-id="ns_p"',
     'external_ids:attached-mac="0a:58:00:00:00:01"',
-    "--",
-    "get",
-    "Bridge",
-    "br-int",
-    "datapath_type",
   ]);
+});
+
+Deno.test("VsctlPorts.hostInfo() reads external_ids and the datapath, or no bridge", async () => {
+  const reply = (dp: string) => (argv: readonly string[]) =>
+    argv.includes("list")
+      ? { code: 0, stdout: '{"data":[[["map",[["k8s-api-server","h:1"]]]]]}', stderr: "" }
+      : { code: 0, stdout: dp, stderr: "" };
+  assert.deepEqual(
+    await new VsctlPorts(new FakeRunner(reply('"netdev"')), { timeoutMs: 1000 }).hostInfo("br-int"),
+    {
+      externalIds: { "k8s-api-server": "h:1" },
+      datapathType: "netdev",
+    },
+  );
+  const none = await new VsctlPorts(new FakeRunner(reply("")), { timeoutMs: 1000 }).hostInfo(
+    "br-x",
+  );
+  assert.equal(none.datapathType, undefined);
 });
 
 Deno.test("VsctlPorts.waitInstalled() bounds the wait with --timeout", async () => {

@@ -102,10 +102,11 @@ export async function runCni(
     const conf = parseNetConf(stdin);
     version = conf.cniVersion;
     const t0 = performance.now();
+    const phases: Record<string, number> = {};
     let stdout = "";
     switch (cenv.command) {
       case "ADD":
-        stdout = JSON.stringify(await cmdAdd(conf, cenv, deps));
+        stdout = JSON.stringify(await cmdAdd(conf, cenv, deps, phases));
         break;
       case "DEL":
         await cmdDel(conf, cenv, deps);
@@ -122,6 +123,8 @@ export async function runCni(
       container: cenv.containerId,
       pod: cenv.podName ? `${cenv.podNamespace}/${cenv.podName}` : undefined,
       ms: Math.round(performance.now() - t0),
+      sinceStart: Math.round(performance.now()),
+      ...phases,
     });
     return { stdout, exitCode: 0 };
   } catch (err) {
@@ -135,26 +138,35 @@ export async function runCni(
   }
 }
 
-/** Finds the API server: the config's kubeconfig, else OVS external_ids. */
-async function resolveAccess(conf: NetConf, ports: PortOps, deps: CniDeps, pod: string) {
-  if (conf.kubeconfig) {
-    try {
-      return await deps.loadKubeconfig(conf.kubeconfig);
-    } catch (err) {
-      throw new CniError(CniCode.InvalidConfig, (err as Error).message, { cause: err });
-    }
-  }
-  let ids: Record<string, string>;
-  try {
-    ids = await ports.hostExternalIds();
-  } catch (err) {
+/** Reads the host's OVS settings (and the kubeconfig, if any) before creating anything. */
+async function readHost(conf: NetConf, ports: PortOps, deps: CniDeps, pod: string) {
+  const [info, kube] = await Promise.all([
+    ports.hostInfo(conf.bridge).catch((err) => {
+      throw new CniError(
+        CniCode.PlugFailure,
+        `Cannot set up pod ${pod}: reading the local OVS database failed: ${
+          (err as Error).message
+        }`,
+        { cause: err, details: 'is ovsdb-server running? check "ovsdb" in the network config' },
+      );
+    }),
+    conf.kubeconfig
+      ? deps.loadKubeconfig(conf.kubeconfig).catch((err) => {
+        throw new CniError(CniCode.InvalidConfig, (err as Error).message, { cause: err });
+      })
+      : undefined,
+  ]);
+  if (info.datapathType === undefined) {
     throw new CniError(
-      CniCode.ApiFailure,
-      `Cannot find the Kubernetes API server for pod ${pod}: reading OVS external_ids failed`,
-      { cause: err, details: 'is ovsdb-server running? set "ovsdb" in the network config' },
+      CniCode.PlugFailure,
+      `Cannot set up pod ${pod}: bridge ${conf.bridge} does not exist in the local OVS database`,
+      {
+        details: `ovn-controller creates ${conf.bridge} once it is connected; check "bridge" ` +
+          `and "ovsdb" in the network config`,
+      },
     );
   }
-  const access = accessFromExternalIds(ids);
+  const access = kube ?? accessFromExternalIds(info.externalIds);
   if (!access) {
     throw new CniError(
       CniCode.ApiFailure,
@@ -163,7 +175,7 @@ async function resolveAccess(conf: NetConf, ports: PortOps, deps: CniDeps, pod: 
       { details: "run ovn-k8s setup-host, or add a kubeconfig path to the network config" },
     );
   }
-  return access;
+  return { access, datapathType: info.datapathType };
 }
 
 /**
@@ -224,11 +236,23 @@ function commandText(err: unknown): string {
   return err instanceof CommandError ? err.stderr || err.message : (err as Error).message;
 }
 
-async function cmdAdd(conf: NetConf, cenv: CniEnv, deps: CniDeps) {
-  const ns = cenv.podNamespace!;
-  const name = cenv.podName!;
-  const pod = `${ns}/${name}`;
-  const log = deps.log.child("add");
+/** Records how long a step took, in ms, under `name` (benchmarks read them from the log). */
+async function timed<T>(phases: Record<string, number>, name: string, fn: () => Promise<T>) {
+  const t = performance.now();
+  try {
+    return await fn();
+  } finally {
+    phases[name] = Math.round((performance.now() - t) * 10) / 10;
+  }
+}
+
+async function cmdAdd(
+  conf: NetConf,
+  cenv: CniEnv,
+  deps: CniDeps,
+  phases: Record<string, number> = {},
+) {
+  const pod = `${cenv.podNamespace}/${cenv.podName}`;
   if (!(await deps.netnsExists(cenv.netns))) {
     throw new CniError(
       CniCode.UnknownContainer,
@@ -236,7 +260,29 @@ async function cmdAdd(conf: NetConf, cenv: CniEnv, deps: CniDeps) {
     );
   }
   const ports = deps.ports(conf);
-  const access = await resolveAccess(conf, ports, deps, pod);
+  try {
+    return await addWith(ports, conf, cenv, deps, phases);
+  } finally {
+    ports.close();
+  }
+}
+
+async function addWith(
+  ports: PortOps,
+  conf: NetConf,
+  cenv: CniEnv,
+  deps: CniDeps,
+  phases: Record<string, number>,
+) {
+  const ns = cenv.podNamespace!;
+  const name = cenv.podName!;
+  const pod = `${ns}/${name}`;
+  const log = deps.log.child("add");
+  const { access, datapathType } = await timed(
+    phases,
+    "hostMs",
+    () => readHost(conf, ports, deps, pod),
+  );
   let reader: PodReader;
   try {
     reader = deps.podReader(access);
@@ -245,7 +291,11 @@ async function cmdAdd(conf: NetConf, cenv: CniEnv, deps: CniDeps) {
   }
   let got: { network: PodNetwork; info: PodInfo };
   try {
-    got = await waitForAnnotation(reader, ns, name, conf, deps);
+    got = await timed(
+      phases,
+      "annotationMs",
+      () => waitForAnnotation(reader, ns, name, conf, deps),
+    );
   } finally {
     reader.close();
   }
@@ -264,7 +314,7 @@ async function cmdAdd(conf: NetConf, cenv: CniEnv, deps: CniDeps) {
   try {
     rollback.push(`delete veth ${host}`, () => deps.veth.deleteHost(host));
     try {
-      await deps.veth.create(spec);
+      await timed(phases, "vethMs", () => deps.veth.create(spec));
     } catch (err) {
       if (!(err instanceof CommandError && /File exists/.test(err.stderr))) throw err;
       // A previous ADD for this container left its veth: replace it (ADD is re-runnable).
@@ -280,61 +330,70 @@ async function cmdAdd(conf: NetConf, cenv: CniEnv, deps: CniDeps) {
       { cause: err, details: `is ${cenv.ifName} already present in ${cenv.netns}?` },
     );
   }
+  const externalIds: Record<string, string> = {
+    "iface-id": podIfaceId(ns, name),
+    "attached-mac": net.mac,
+    "iface-status": "active",
+    "ip_address": `${net.ip}/${net.prefixLength}`,
+    "sandbox": cenv.containerId,
+    "k8s-pod": pod,
+    "owner": "ovn-k8s-cni",
+  };
+  const uid = got.info.uid ?? cenv.podUid;
+  if (uid) externalIds["iface-id-ver"] = uid;
   try {
-    try {
-      await deps.veth.configurePod(cenv.netns, cenv.ifName, {
-        cidr: `${net.ip}/${net.prefixLength}`,
-        gateway: net.gateway,
-      });
-    } catch (err) {
+    rollback.push(`unplug ${host}`, () => ports.unplug(host));
+    // Independent steps run together: each is a process or a round trip.
+    const [addressed, plugged, txOff] = await Promise.allSettled([
+      timed(phases, "addressMs", () =>
+        deps.veth.configurePod(cenv.netns, cenv.ifName, {
+          cidr: `${net.ip}/${net.prefixLength}`,
+          gateway: net.gateway,
+        })),
+      timed(
+        phases,
+        "plugMs",
+        () => ports.plug({ bridge: conf.bridge, name: host, externalIds }),
+      ),
+      datapathType === "netdev"
+        ? timed(phases, "txOffMs", () => deps.veth.disableTxOffload(cenv.netns, cenv.ifName))
+        : Promise.resolve(),
+    ]);
+    if (addressed.status === "rejected") {
       throw new CniError(
         CniCode.SetupFailure,
         `Cannot configure ${cenv.ifName} of pod ${pod} (${net.ip}/${net.prefixLength} via ` +
-          `${net.gateway}): ${commandText(err)}`,
-        { cause: err },
+          `${net.gateway}): ${commandText(addressed.reason)}`,
+        { cause: addressed.reason },
       );
     }
-    const externalIds: Record<string, string> = {
-      "iface-id": podIfaceId(ns, name),
-      "attached-mac": net.mac,
-      "iface-status": "active",
-      "ip_address": `${net.ip}/${net.prefixLength}`,
-      "sandbox": cenv.containerId,
-      "k8s-pod": pod,
-      "owner": "ovn-k8s-cni",
-    };
-    const uid = got.info.uid ?? cenv.podUid;
-    if (uid) externalIds["iface-id-ver"] = uid;
-    rollback.push(`unplug ${host}`, () => ports.unplug(host));
-    let datapathType: string;
-    try {
-      ({ datapathType } = await ports.plug({ bridge: conf.bridge, name: host, externalIds }));
-    } catch (err) {
+    if (plugged.status === "rejected") {
       throw new CniError(
         CniCode.PlugFailure,
-        `Cannot plug ${host} of pod ${pod} into bridge ${conf.bridge}: ${commandText(err)}`,
+        `Cannot plug ${host} of pod ${pod} into bridge ${conf.bridge}: ` +
+          commandText(plugged.reason),
         {
-          cause: err,
+          cause: plugged.reason,
           details: `does ${conf.bridge} exist? ovn-controller creates it; check "ovsdb" and ` +
             `"bridge" in the network config`,
         },
       );
     }
-    if (datapathType === "netdev") {
-      try {
-        await deps.veth.disableTxOffload(cenv.netns, cenv.ifName);
-      } catch (err) {
-        throw new CniError(
-          CniCode.SetupFailure,
-          `Cannot turn tx checksum offload off on ${cenv.ifName} of pod ${pod} ` +
-            `(needed on the userspace datapath): ${commandText(err)}`,
-          { cause: err, details: "is ethtool installed?" },
-        );
-      }
+    if (txOff.status === "rejected") {
+      throw new CniError(
+        CniCode.SetupFailure,
+        `Cannot turn tx checksum offload off on ${cenv.ifName} of pod ${pod} ` +
+          `(needed on the userspace datapath): ${commandText(txOff.reason)}`,
+        { cause: txOff.reason, details: "is ethtool installed?" },
+      );
     }
     if (conf.ovnInstalledTimeoutMs > 0) {
       try {
-        await ports.waitInstalled(host, conf.ovnInstalledTimeoutMs, deps.signal);
+        await timed(
+          phases,
+          "ovnInstalledMs",
+          () => ports.waitInstalled(host, conf.ovnInstalledTimeoutMs, deps.signal),
+        );
       } catch (err) {
         throw new CniError(
           CniCode.TryAgainLater,
@@ -364,14 +423,17 @@ async function cmdAdd(conf: NetConf, cenv: CniEnv, deps: CniDeps) {
 
 async function cmdDel(conf: NetConf, cenv: CniEnv, deps: CniDeps): Promise<void> {
   const host = hostVethName(cenv.containerId);
+  const ports = deps.ports(conf);
   try {
-    await deps.ports(conf).unplug(host);
+    await ports.unplug(host);
   } catch (err) {
     throw new CniError(
       CniCode.PlugFailure,
       `Cannot remove port ${host} of container ${cenv.containerId} from OVS: ${commandText(err)}`,
       { cause: err, details: 'is ovsdb-server running? check "ovsdb" in the network config' },
     );
+  } finally {
+    ports.close();
   }
   try {
     const existed = await deps.veth.deleteHost(host);
@@ -442,7 +504,8 @@ async function cmdCheck(conf: NetConf, cenv: CniEnv, deps: CniDeps): Promise<voi
   const hostLink = await deps.veth.hostLink(host);
   if (!hostLink) problems.push(`host veth ${host} is missing`);
   else if (!hostLink.up) problems.push(`host veth ${host} is down`);
-  const port = await deps.ports(conf).lookup(host);
+  const ports = deps.ports(conf);
+  const port = await ports.lookup(host).finally(() => ports.close());
   if (!port) problems.push(`OVS has no interface ${host}`);
   else {
     const ids = port.externalIds;

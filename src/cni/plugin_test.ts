@@ -80,11 +80,11 @@ class World implements VethOps, PortOps {
   podRoutes(netns: string, ifName: string): Promise<RouteState[]> {
     return Promise.resolve(this.podLinks.get(`${netns}/${ifName}`)?.routes ?? []);
   }
-  plug(s: PlugSpec) {
+  plug(s: PlugSpec): Promise<void> {
     this.#maybeFail("plug");
     this.ports.set(s.name, { bridge: s.bridge, externalIds: { ...s.externalIds } });
     if (this.installed) this.ports.get(s.name)!.externalIds["ovn-installed"] = "true";
-    return Promise.resolve({ datapathType: this.datapathType });
+    return Promise.resolve();
   }
   waitInstalled(name: string): Promise<void> {
     this.#maybeFail("waitInstalled");
@@ -101,9 +101,14 @@ class World implements VethOps, PortOps {
   lookup(name: string) {
     return Promise.resolve(this.ports.get(name));
   }
-  hostExternalIds() {
-    return Promise.resolve(this.hostIds);
+  hostInfo(bridge: string) {
+    this.calls.push("hostInfo");
+    return Promise.resolve({
+      externalIds: this.hostIds,
+      datapathType: bridge === "br-int" ? this.datapathType : undefined,
+    });
   }
+  close() {}
 }
 
 class Pods implements PodReader {
@@ -212,7 +217,7 @@ Deno.test("runCni() ADD fails with code 11 naming the pod when no annotation com
   assert.equal(e.cniVersion, "1.0.0");
   assert.match(e.msg, /pod default\/web-1: its "ovn" annotation did not appear within 0.3 s/);
   assert.match(e.details, /watcher/);
-  assert.deepEqual(world.calls, [], "nothing created");
+  assert.deepEqual(world.calls, ["hostInfo"], "nothing created");
 });
 
 Deno.test("runCni() ADD reports a missing pod and a missing API server", async () => {
@@ -232,16 +237,25 @@ Deno.test("runCni() ADD fails with code 3 when CNI_NETNS does not exist", async 
   assert.equal(JSON.parse(out.stdout).code, 3);
 });
 
-Deno.test("runCni() ADD undoes the veth when the bridge is missing", async () => {
+Deno.test("runCni() ADD undoes the veth when plugging fails", async () => {
   const { world, deps } = setup();
-  world.fail.plug = new CommandError(["ovs-vsctl"], 1, "ovs-vsctl: no bridge named br-int");
+  world.fail.plug = new CommandError(["ovs-vsctl"], 1, "ovs-vsctl: transaction error");
   const out = await runCni(env("ADD"), conf(), deps);
   const e = JSON.parse(out.stdout);
   assert.equal(e.code, 106);
-  assert.match(e.msg, /Cannot plug .* into bridge br-int: ovs-vsctl: no bridge named br-int/);
+  assert.match(e.msg, /Cannot plug .* into bridge br-int: ovs-vsctl: transaction error/);
   assert.equal(world.hostLinks.size, 0, "veth removed");
   assert.equal(world.ports.size, 0);
   assert.ok(world.calls.includes("unplug"));
+});
+
+Deno.test("runCni() ADD onto a missing bridge fails before creating anything", async () => {
+  const { world, deps, pods } = setup();
+  const e = JSON.parse((await runCni(env("ADD"), conf({ bridge: "br-nope" }), deps)).stdout);
+  assert.equal(e.code, 106);
+  assert.match(e.msg, /bridge br-nope does not exist/);
+  assert.deepEqual(world.calls, ["hostInfo"]);
+  assert.equal(pods.reads, 0);
 });
 
 Deno.test("runCni() ADD undoes port and veth when ovn-installed never comes", async () => {
@@ -270,7 +284,7 @@ Deno.test("runCni() ADD undoes the veth when addressing the pod fails", async ()
   assert.equal(e.code, 100);
   assert.match(e.msg, /Cannot configure eth0 of pod default\/web-1 .*invalid gateway/);
   assert.equal(world.hostLinks.size, 0);
-  assert.ok(!world.calls.includes("plug"), "never plugged");
+  assert.equal(world.ports.size, 0, "the port plugged meanwhile is removed too");
 });
 
 Deno.test("runCni() ADD twice replaces the first veth", async () => {

@@ -14,6 +14,7 @@ import {
   FetchPodReader,
   IpVeth,
   loadKubeconfig,
+  OvsdbPorts,
   runCni,
   VsctlPorts,
 } from "../cni/mod.ts";
@@ -25,7 +26,8 @@ const HELP = `Usage: ovn-k8s cni   (run by the container runtime)
 
 The CNI plugin: CNI_COMMAND=ADD|DEL|CHECK|VERSION, CNI_CONTAINERID, CNI_NETNS, CNI_IFNAME,
 CNI_ARGS (K8S_POD_NAMESPACE, K8S_POD_NAME) in the environment, the network config on stdin.
-Network config fields besides the spec's: bridge (br-int), mtu (1400), ovsdb, kubeconfig,
+Network config fields besides the spec's: bridge (br-int), mtu (1400), ovsdb (default
+unix:$OVS_RUNDIR/db.sock), ovsDriver (native or ovs-vsctl), kubeconfig,
 annotationTimeoutSeconds (30), ovnInstalledTimeoutSeconds (30, 0 = do not wait),
 ovsTimeoutSeconds (10), logFile, logLevel.`;
 
@@ -82,10 +84,16 @@ export async function main(args: string[], ctx: RoleContext): Promise<number> {
     const deps: CniDeps = {
       veth: new IpVeth(runner),
       ports: (conf) =>
-        new VsctlPorts(runner, {
-          timeoutMs: conf.ovsTimeoutMs,
-          ...(conf.ovsdb ? { db: conf.ovsdb } : {}),
-        }),
+        conf.ovsDriver === "ovs-vsctl"
+          ? new VsctlPorts(runner, {
+            timeoutMs: conf.ovsTimeoutMs,
+            ...(conf.ovsdb ? { db: conf.ovsdb } : {}),
+          })
+          : new OvsdbPorts({
+            remote: conf.ovsdb ??
+              `unix:${ctx.env("OVS_RUNDIR") || "/var/run/openvswitch"}/db.sock`,
+            timeoutMs: conf.ovsTimeoutMs,
+          }),
       podReader: (access) => new FetchPodReader(access),
       loadKubeconfig: (path) => loadKubeconfig(path),
       netnsExists,

@@ -186,7 +186,7 @@ Deno.test("cni plugin: ADD, CHECK, chaining, DEL and rollback on real OVS/OVN", 
       assert.ok(apiLog.some((l) => l === "Bearer tok-1 /api/v1/namespaces/default/pods/pod1"));
     });
 
-    await t.step("ADD waits for an annotation that comes late (kubeconfig access)", async () => {
+    await t.step("ADD waits for a late annotation (kubeconfig, ovs-vsctl driver)", async () => {
       const kc = `${tmp}/kubeconfig`;
       await Deno.writeTextFile(
         kc,
@@ -195,8 +195,11 @@ Deno.test("cni plugin: ADD, CHECK, chaining, DEL and rollback on real OVS/OVN", 
           `users:\n- name: u\n  user:\n    token: tok-kc\n`,
       );
       setTimeout(() => p2.annotate = true, 1500);
-      const r = await cni("ADD", p2, { ...base, kubeconfig: kc });
+      const conf = { ...base, kubeconfig: kc, ovsDriver: "ovs-vsctl" };
+      const r = await cni("ADD", p2, conf);
       assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+      const check = await cni("CHECK", p2, { ...conf, prevResult: r.json });
+      assert.equal(check.code, 0, `${check.stdout}\n${check.stderr}`);
       assert.ok(
         apiLog.filter((l) => l === "Bearer tok-kc /api/v1/namespaces/default/pods/pod2").length > 1,
       );
@@ -262,12 +265,12 @@ Deno.test("cni plugin: ADD, CHECK, chaining, DEL and rollback on real OVS/OVN", 
       assert.equal((await inPod(p3, ["ip", "link", "show", "eth0"], false)).code, 1);
     });
 
-    await t.step("ADD onto a missing bridge removes the veth it made", async () => {
+    await t.step("ADD onto a missing bridge fails before creating anything", async () => {
       const p4 = await newPod(4);
       const r = await cni("ADD", p4, { ...base, bridge: "br-nope" });
       assert.equal(r.code, 1);
       assert.equal(r.json.code, 106);
-      assert.match(r.json.msg, /into bridge br-nope/);
+      assert.match(r.json.msg, /bridge br-nope does not exist/);
       assert.equal(await hostLinkExists(p4), false);
       assert.equal(await portExists(p4), false);
       assert.equal((await inPod(p4, ["ip", "link", "show", "eth0"], false)).code, 1);
