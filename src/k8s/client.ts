@@ -15,7 +15,7 @@
  */
 import { CoordinationV1Api, CoreV1Api, DiscoveryV1Api, KubeConfig } from "@kubernetes/client-node";
 import { Agent } from "undici";
-import type { Connection } from "./connection.ts";
+import type { Connection } from "./connection_info.ts";
 
 function b64(text: string): string {
   const bytes = new TextEncoder().encode(text);

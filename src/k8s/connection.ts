@@ -23,6 +23,9 @@
  * @module
  */
 import type { Logger } from "../log/mod.ts";
+import { type Connection, makeConnection } from "./connection_info.ts";
+
+export { type Connection, describeConnection, makeConnection } from "./connection_info.ts";
 
 /** Connection flags of the roles (all optional). */
 export interface ConnectionFlags {
@@ -36,24 +39,6 @@ export interface ConnectionFlags {
   caCert?: string;
   /** `--insecure-skip-tls-verify`: do not verify the server certificate. */
   insecureSkipTlsVerify?: boolean;
-}
-
-/** A resolved connection to an API server. */
-export interface Connection {
-  /** Base URL without a trailing slash, e.g. `https://10.0.0.1:6443`. */
-  readonly server: string;
-  /** Bearer token (non-enumerable: never printed). */
-  readonly token?: string;
-  /** CA certificates (PEM) that verify the server, in addition to the system store. */
-  readonly caPem?: string;
-  /** Client certificate (PEM). */
-  readonly certPem?: string;
-  /** Client key (PEM; non-enumerable). */
-  readonly keyPem?: string;
-  /** True only when the operator turned server certificate verification off. */
-  readonly insecureSkipTlsVerify: boolean;
-  /** Where the values came from, for messages: e.g. `OVS external_ids`. */
-  readonly source: string;
 }
 
 /** File access used while resolving (injected for tests). */
@@ -104,35 +89,6 @@ const denoFs: ConnectionFs = {
     }
   },
 };
-
-/**
- * Builds a {@linkcode Connection}, keeping secrets out of enumeration.
- *
- * @param fields the connection values
- * @returns the frozen connection
- */
-export function makeConnection(fields: {
-  server: string;
-  token?: string | undefined;
-  caPem?: string | undefined;
-  certPem?: string | undefined;
-  keyPem?: string | undefined;
-  insecureSkipTlsVerify?: boolean;
-  source: string;
-}): Connection {
-  const c: Record<string, unknown> = {
-    server: fields.server.replace(/\/+$/, ""),
-    insecureSkipTlsVerify: fields.insecureSkipTlsVerify ?? false,
-    source: fields.source,
-  };
-  if (fields.caPem) c["caPem"] = fields.caPem;
-  if (fields.certPem) c["certPem"] = fields.certPem;
-  if (fields.token) Object.defineProperty(c, "token", { value: fields.token, enumerable: false });
-  if (fields.keyPem) {
-    Object.defineProperty(c, "keyPem", { value: fields.keyPem, enumerable: false });
-  }
-  return Object.freeze(c) as unknown as Connection;
-}
 
 /**
  * Parses an API server address the way the original did: `host:port` (or `host`)
@@ -323,20 +279,4 @@ export async function resolveConnection(src: ConnectionSources): Promise<Connect
         kcEnv ? `KUBECONFIG="${kcEnv}"` : "~/.kube/config"
       } not found); set one of them`,
   );
-}
-
-/**
- * A loggable view of a connection (no token, no key).
- *
- * @param c the connection
- * @returns fields safe to log
- */
-export function describeConnection(c: Connection): Record<string, unknown> {
-  return {
-    server: c.server,
-    source: c.source,
-    auth: c.token ? "bearer token" : c.certPem ? "client certificate" : "none",
-    ca: c.caPem ? "given" : "system store",
-    ...(c.insecureSkipTlsVerify ? { tlsVerify: "OFF" } : {}),
-  };
 }

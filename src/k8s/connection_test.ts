@@ -93,10 +93,11 @@ Deno.test("resolveConnection() uses OVS external_ids before in-cluster and kubec
   const env = (k: string) =>
     ({ KUBERNETES_SERVICE_HOST: "10.96.0.1", KUBERNETES_SERVICE_PORT: "443", HOME: "/home" })[k];
   const c = await resolveConnection({
-    ovsExternalIds: async () => ({
-      "k8s-api-server": "192.168.1.5:8080",
-      "k8s-api-token": "ovs-token",
-    }),
+    ovsExternalIds: () =>
+      Promise.resolve({
+        "k8s-api-server": "192.168.1.5:8080",
+        "k8s-api-token": "ovs-token",
+      }),
     env,
     fs,
     serviceAccountDir: "/sa",

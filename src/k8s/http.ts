@@ -17,7 +17,7 @@
  *
  * @module
  */
-import type { Connection } from "./connection.ts";
+import type { Connection } from "./connection_info.ts";
 import { K8sApiError, K8sIdleTimeoutError } from "./errors.ts";
 
 /** A response as the transport sees it. */

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { startEmulator } from "./emulator/server.ts";
 import { byNodeName } from "./cache.ts";
-import { makeConnection } from "./connection.ts";
+import { makeConnection } from "./connection_info.ts";
 import { KubeHttp } from "./http.ts";
 import { httpListWatcher, Informer } from "./informer.ts";
 import { findResource, type KubeObject } from "./resources.ts";
