@@ -411,13 +411,20 @@ export async function initNode(o: NodeInitOptions, deps: NodeInitDeps): Promise<
         });
         const ops = [...clusterOps, ...nodeOps];
         if (!hasWrites(ops)) {
-          log.info("OVN NB already up to date: nothing written", { node: o.node, subnet });
+          log.info("OVN NB already up to date: nothing written", {
+            node: o.node,
+            subnet: subnet.toString(),
+          });
           break;
         }
         try {
           await nb.transact(chosen.guarded ? [subnetGuardOp(state), ...ops] : ops);
           nbWrites++;
-          log.info("OVN NB updated", { node: o.node, subnet, operations: ops.length });
+          log.info("OVN NB updated", {
+            node: o.node,
+            subnet: subnet.toString(),
+            operations: ops.length,
+          });
           break;
         } catch (err) {
           if (attempt >= NB_ATTEMPTS) throw err;

@@ -219,7 +219,11 @@ export async function runRun(
   }
   for (const o of inits) {
     const r = await initNode(o, deps.init);
-    log.info(`${o.role}-init done`, { node: o.node, subnet: r.subnet, nbWrites: r.nbWrites });
+    log.info(`${o.role}-init done`, {
+      node: o.node,
+      subnet: r.subnet.toString(),
+      nbWrites: r.nbWrites,
+    });
   }
   if (plan.roles.includes("gateway")) {
     log.warn("gateway role: gateway-init and the gateway helper are not built yet; skipped");
