@@ -35,7 +35,7 @@ const { code } = await new Deno.Command(Deno.execPath(), {
 if (code === 0) {
   console.error(
     `Built ${values.output}. Install: copy it to /usr/local/bin/ovn-k8s on each host; ` +
-      `'ovn-k8s install' links the original command names.`,
+      `symlink the original command names (ovn-k8s-overlay, ovn-k8s-watcher, ovn_cni, ...) to it.`,
   );
 }
 Deno.exit(code);
