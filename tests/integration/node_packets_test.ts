@@ -6,8 +6,10 @@
  * 1. setup-host, master-init on node1 and minion-init on node2 and node3; every node's
  *    management port pings the others' across the tunnel; a re-run of every init commits
  *    nothing (`nb-writes=0`) and leaves every NB row's `_version` unchanged.
- * 2. `run --once` on each node with only `external_ids` set (by setup-host) reaches the
- *    same state: auto subnets, inferred node names and cluster subnet, pings.
+ * 2. `run` on each node with only `external_ids` set (by setup-host) reaches the same
+ *    state: node1 runs central (supervised), master and minion in the foreground as its
+ *    unit would; node2 and node3 `run --once` as minions with auto subnets and the
+ *    cluster subnet read from NB; pings; a re-run writes nothing; SIGTERM ends node1's run.
  *
  * Needs root, OVS and OVN.
  */
@@ -180,7 +182,7 @@ Deno.test("master-init + 2 minion-inits: management ports ping across geneve; re
   await pingMesh(lab, mgmt);
 });
 
-Deno.test("run with only external_ids set (by setup-host) reaches the same state", async () => {
+Deno.test("run with only external_ids set (by setup-host) reaches the same state, central included", async () => {
   await requireBinary();
   await using lab = await startLab({
     nodes: 3,
@@ -188,56 +190,74 @@ Deno.test("run with only external_ids set (by setup-host) reaches the same state
     configureOvn: false,
     log: silentLogger,
   });
+  // node1 runs the central databases itself (central,master,minion); the others are minions.
+  const [n1, n2, n3] = lab.nodes as [LabNode, LabNode, LabNode];
+  const nb = `tcp:${n1.underlayIp}:6641`;
+  const sb = `tcp:${n1.underlayIp}:6642`;
+  const c = `${lab.dir}/central`;
   for (const [i, n] of lab.nodes.entries()) {
-    await ok(n, [
+    const setup = [
       "setup-host",
-      `--ovn-nb=${lab.central.nbRemote}`,
-      `--ovn-remote=${lab.central.sbRemote}`,
+      `--ovn-nb=${nb}`,
+      `--ovn-remote=${sb}`,
       `--encap-ip=${n.underlayIp}`,
       "--encap-type=geneve",
       `--system-id-file=${lab.dir}/${n.name}/system-id.conf`,
+      "--node-subnet-size=24",
       `--node-name=${n.name}`,
       ...(i === 0
-        ? ["--roles=master,minion", "--cluster-ip-subnet=10.200.0.0/16", "--node-subnet=auto"]
+        ? [
+          "--roles=central,master,minion",
+          "--cluster-ip-subnet=10.200.0.0/16",
+          "--node-subnet=auto",
+          `--central-options=--data-dir=${c}/data --run-dir=${c}/run --log-dir=${c}/log`,
+        ]
         : ["--roles=minion"]),
-      "--node-subnet-size=24",
-    ]);
-    // A second setup-host changes nothing.
-    assert.match(
-      await ok(n, [
-        "setup-host",
-        `--ovn-nb=${lab.central.nbRemote}`,
-        `--system-id-file=${lab.dir}/${n.name}/system-id.conf`,
-      ]),
-      /nothing to change/,
-    );
+    ];
+    await ok(n, setup);
+    assert.match(await ok(n, setup), /nothing to change/, "a second setup-host changes nothing");
   }
-  for (const n of lab.nodes) {
-    const out = await ok(n, [
-      "run",
-      "--once",
-      `--cni-bin-dir=${lab.dir}/${n.name}/cni/bin`,
-      `--cni-conf-dir=${lab.dir}/${n.name}/cni/net.d`,
-    ]);
-    assert.match(out, /run: roles .*minion.* initialised/);
+  const cni = (n: LabNode) => [
+    `--cni-bin-dir=${lab.dir}/${n.name}/cni/bin`,
+    `--cni-conf-dir=${lab.dir}/${n.name}/cni/net.d`,
+  ];
+  // node1: `run` in the foreground, as its systemd unit: central supervised, then inits.
+  const child = new Deno.Command("ip", {
+    args: ["netns", "exec", n1.netns, OVN_K8S, "run", ...cni(n1)],
+    env: { ...n1.env, NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const stdout = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  try {
+    await pollUntil("node1's run to initialise", async () => {
+      const { value, done } = await stdout.read();
+      if (done) throw new Error(`run on node1 ended early: ${text}`);
+      text += value;
+      return /run: roles central,master,minion initialised/.test(text);
+    }, 60_000);
+    // node2 and node3: roles and node name from external_ids, cluster subnet from NB.
+    for (const n of [n2, n3]) {
+      assert.match(await ok(n, ["run", "--once", ...cni(n)]), /run: roles minion initialised/);
+    }
+    // auto: node1 got the first /24, the others the next ones.
+    const mgmt = new Map(lab.nodes.map((n, i) => [n.name, `10.200.${i}.2`]));
+    for (const [i, n] of lab.nodes.entries()) {
+      const addr = await n.exec(["ip", "-4", "-o", "addr", "show", "dev", `k8s-${n.name}`]);
+      assert.match(addr.stdout, new RegExp(`inet 10\\.200\\.${i}\\.2/24`));
+    }
+    await pingMesh(lab, mgmt);
+    // Running again changes nothing in NB.
+    await managementPortsUp(nb, 3);
+    const before = await nbVersions(nb);
+    for (const n of [n2, n3]) await ok(n, ["run", "--once", ...cni(n)]);
+    assert.deepEqual(await nbVersions(nb), before);
+  } finally {
+    child.kill("SIGTERM");
+    const status = await child.status;
+    const err = await new Response(child.stderr).text();
+    await stdout.cancel().catch(() => {});
+    assert.equal(status.code, 0, `run on node1 exits 0 on SIGTERM: ${err}`);
   }
-  // auto: node1 got the first /24, the others the next ones.
-  const mgmt = new Map(lab.nodes.map((n, i) => [n.name, `10.200.${i}.2`]));
-  for (const [i, n] of lab.nodes.entries()) {
-    const addr = await n.exec(["ip", "-4", "-o", "addr", "show", "dev", `k8s-${n.name}`]);
-    assert.match(addr.stdout, new RegExp(`inet 10\\.200\\.${i}\\.2/24`));
-  }
-  await pingMesh(lab, mgmt);
-  // Running again changes nothing in NB.
-  await managementPortsUp(`unix:${lab.central.nbSock}`, 3);
-  const before = await nbVersions(`unix:${lab.central.nbSock}`);
-  for (const n of lab.nodes) {
-    await ok(n, [
-      "run",
-      "--once",
-      `--cni-bin-dir=${lab.dir}/${n.name}/cni/bin`,
-      `--cni-conf-dir=${lab.dir}/${n.name}/cni/net.d`,
-    ]);
-  }
-  assert.deepEqual(await nbVersions(`unix:${lab.central.nbSock}`), before);
 });
