@@ -18,6 +18,7 @@
  *
  * @module
  */
+import { Deadlines } from "./_deadlines.ts";
 import { type CachedRow, OvsdbCache } from "./cache.ts";
 import { OvsdbError } from "./errors.ts";
 import { ZERO_UUID } from "./notation.ts";
@@ -159,6 +160,7 @@ export class OvsdbClient<S = Record<string, CachedRow>> implements AsyncDisposab
   #noSince = false;
   #serverRow: Record<string, unknown> = {};
   #leaderLost = false;
+  #deadlines = new Deadlines();
 
   private constructor(opts: ConnectOptions) {
     this.#opts = opts;
@@ -487,34 +489,38 @@ export class OvsdbClient<S = Record<string, CachedRow>> implements AsyncDisposab
       return Promise.reject(signal.reason);
     }
     return new Promise<T>((resolve, reject) => {
+      let settled = false;
       const giveUp = (err: unknown) => {
+        if (settled) return;
+        settled = true;
         cleanup();
         p.catch(() => {});
         onGiveUp?.();
         reject(err);
       };
-      const timer = setTimeout(
-        () =>
-          giveUp(
-            timeoutError?.() ??
-              new OvsdbError(
-                "timeout",
-                `Cannot ${what}: no answer within ${Math.max(0, timeoutMs)} ms` +
-                  (what === "transact" ? " (transaction canceled)" : ""),
-              ),
-          ),
-        Math.max(0, timeoutMs),
-      );
+      const deadline = this.#deadlines.add(timeoutMs, () =>
+        giveUp(
+          timeoutError?.() ??
+            new OvsdbError(
+              "timeout",
+              `Cannot ${what}: no answer within ${Math.max(0, timeoutMs)} ms` +
+                (what === "transact" ? " (transaction canceled)" : ""),
+            ),
+        ));
       const onAbort = () => giveUp(signal?.reason);
       signal?.addEventListener("abort", onAbort, { once: true });
       const cleanup = () => {
-        clearTimeout(timer);
+        this.#deadlines.remove(deadline);
         signal?.removeEventListener("abort", onAbort);
       };
       p.then((v) => {
+        if (settled) return;
+        settled = true;
         cleanup();
         resolve(v);
       }, (e) => {
+        if (settled) return;
+        settled = true;
         cleanup();
         reject(e);
       });
