@@ -8,7 +8,9 @@
  */
 
 /** Benchmark name -> module path (each module runs when imported as main). */
-export const BENCHMARKS: Record<string, string> = {};
+export const BENCHMARKS: Record<string, string> = {
+  ovsdb_ports: "./ovsdb_ports.ts",
+};
 
 if (import.meta.main) {
   const names = Deno.args.length ? Deno.args : Object.keys(BENCHMARKS);
