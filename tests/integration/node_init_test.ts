@@ -548,3 +548,56 @@ Deno.test("run reads roles from external_ids, infers the rest, and fails clearly
     await dispose(none);
   }
 });
+
+Deno.test("NB over ssl (key, certificate, CA files), unix, and a member list with a dead member", async () => {
+  await using nbSrv = await startOvsdbServer({ schema: NB_SCHEMA });
+  const m = await newHost();
+  const n = await newHost();
+  const u = await newHost();
+  try {
+    const pem = (name: string, text: string) => {
+      Deno.writeTextFileSync(`${m.dir}/${name}`, text);
+      return `${m.dir}/${name}`;
+    };
+    const ssl = [
+      `--nb-privkey=${pem("key.pem", nbSrv.tls.key)}`,
+      `--nb-cert=${pem("cert.pem", nbSrv.tls.cert)}`,
+      `--nb-cacert=${pem("ca.pem", nbSrv.tls.caCert)}`,
+    ];
+    await setupHost(m, nbSrv.remotes("ssl"));
+    // Without the key files the ssl: remote is refused up front, naming the flag.
+    const err = await runMasterInit(
+      masterArgs(m, [`--nb-privkey=${m.dir}/missing.pem`]),
+      ctx(),
+      m.deps,
+    )
+      .then(() => undefined, (e) => e);
+    assert.equal(exitCodeOf(err), 2);
+    assert.match(err.message, /Cannot read --nb-privkey ".*missing\.pem"/);
+    assert.equal(await runMasterInit(masterArgs(m, ssl), ctx(), m.deps), 0);
+
+    await setupHost(n, nbSrv.remotes("unix"));
+    const minion = (h: Host, name: string, subnet: string) => [
+      `--ovs-db=${h.ovsDb}`,
+      `--minion-switch-subnet=${subnet}`,
+      `--node-name=${name}`,
+      `--cni-bin-dir=${h.dir}/bin`,
+      `--cni-conf-dir=${h.dir}/net.d`,
+    ];
+    assert.equal(await runMinionInit(minion(n, "n-unix", "192.168.3.0/24"), ctx(), n.deps), 0);
+
+    await setupHost(u, `tcp:127.0.0.1:${closedPort()},${nbSrv.remotes("tcp")}`);
+    assert.equal(await runMinionInit(minion(u, "n-list", "192.168.4.0/24"), ctx(), u.deps), 0);
+    const nb = nbSrv.remotes("tcp");
+    assert.deepEqual((await nbSelect(nb, "Logical_Switch", "n-unix")).other_config, {
+      subnet: "192.168.3.0/24",
+    });
+    assert.deepEqual((await nbSelect(nb, "Logical_Switch", "n-list")).other_config, {
+      subnet: "192.168.4.0/24",
+    });
+  } finally {
+    await dispose(m);
+    await dispose(n);
+    await dispose(u);
+  }
+});
