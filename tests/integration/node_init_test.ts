@@ -601,3 +601,184 @@ Deno.test("NB over ssl (key, certificate, CA files), unix, and a member list wit
     await dispose(u);
   }
 });
+
+/** Runs ovn-nbctl against a private NB: it plays the original Python tool here. */
+async function nbctl(db: string, ...args: string[]): Promise<string> {
+  const out = await new Deno.Command("ovn-nbctl", {
+    args: [`--db=${db}`, "--timeout=10", ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  assert.equal(out.code, 0, `ovn-nbctl ${args.join(" ")}: ${dec.decode(out.stderr)}`);
+  return dec.decode(out.stdout).trim();
+}
+
+Deno.test("a cluster made by the original keeps its router, names and MACs", async () => {
+  await using nbSrv = await startOvsdbServer({ schema: NB_SCHEMA });
+  const db = nbSrv.remotes("unix");
+  // The original's master-init for k8smaster (reference §4, §6.3), MACs random uppercase.
+  await nbctl(
+    db,
+    "lr-add",
+    "k8smaster",
+    "--",
+    "set",
+    "logical_router",
+    "k8smaster",
+    "external_ids:k8s-cluster-router=yes",
+  );
+  const tcp = await nbctl(db, "create", "load_balancer", "external_ids:k8s-cluster-lb-tcp=yes");
+  const udp = await nbctl(
+    db,
+    "create",
+    "load_balancer",
+    "external_ids:k8s-cluster-lb-udp=yes",
+    "protocol=udp",
+  );
+  await nbctl(db, "ls-add", "join");
+  await nbctl(
+    db,
+    "lrp-add",
+    "k8smaster",
+    "rtoj-k8smaster",
+    "00:00:00:A1:34:D6",
+    "100.64.1.1/24",
+    "--",
+    "set",
+    "logical_router_port",
+    "rtoj-k8smaster",
+    "external_ids:connect_to_join=yes",
+  );
+  await nbctl(
+    db,
+    "lsp-add",
+    "join",
+    "jtor-k8smaster",
+    "--",
+    "set",
+    "logical_switch_port",
+    "jtor-k8smaster",
+    "type=router",
+    "options:router-port=rtoj-k8smaster",
+    'addresses="00:00:00:A1:34:D6"',
+  );
+  await nbctl(db, "lrp-add", "k8smaster", "rtos-k8smaster", "00:00:00:0B:0C:0D", "192.168.1.1/24");
+  await nbctl(
+    db,
+    "ls-add",
+    "k8smaster",
+    "--",
+    "set",
+    "logical_switch",
+    "k8smaster",
+    "other-config:subnet=192.168.1.0/24",
+    "external-ids:gateway_ip=192.168.1.1/24",
+  );
+  await nbctl(
+    db,
+    "lsp-add",
+    "k8smaster",
+    "stor-k8smaster",
+    "--",
+    "set",
+    "logical_switch_port",
+    "stor-k8smaster",
+    "type=router",
+    "options:router-port=rtos-k8smaster",
+    'addresses="00:00:00:0B:0C:0D"',
+  );
+  await nbctl(
+    db,
+    "lsp-add",
+    "k8smaster",
+    "k8s-k8smaster",
+    "--",
+    "lsp-set-addresses",
+    "k8s-k8smaster",
+    "7e:11:22:33:44:55 192.168.1.2",
+  );
+  await nbctl(db, "set", "logical_switch", "k8smaster", `load_balancer=${tcp}`);
+  await nbctl(db, "add", "logical_switch", "k8smaster", "load_balancer", udp);
+
+  const m = await newHost();
+  const n = await newHost();
+  try {
+    await setupHost(m, db);
+    await setupHost(n, db);
+    const out: string[] = [];
+    assert.equal(await runMasterInit(masterArgs(m), ctx(out), m.deps), 0);
+    // Adopted, not duplicated: one router (the original's name), two LBs, same ports.
+    assert.equal(
+      await nbctl(db, "--bare", "--columns=name", "list", "logical_router"),
+      "k8smaster",
+    );
+    assert.equal(
+      (await nbctl(db, "--bare", "--columns=_uuid", "list", "load_balancer")).split(/\s+/).length,
+      2,
+    );
+    assert.equal(
+      await nbctl(db, "get", "logical_router_port", "rtoj-k8smaster", "mac"),
+      '"00:00:00:A1:34:D6"',
+    );
+    assert.equal(
+      await nbctl(db, "get", "logical_router_port", "rtos-k8smaster", "mac"),
+      '"00:00:00:0B:0C:0D"',
+    );
+    assert.equal(
+      await nbctl(db, "get", "logical_switch_port", "k8s-k8smaster", "addresses"),
+      '["7e:11:22:33:44:55 192.168.1.2"]',
+    );
+    // The management MAC from NB is pinned on the OVS interface.
+    await using ovs = await OvsdbClient.connect({
+      remotes: m.ovsDb,
+      database: "Open_vSwitch",
+      timeoutMs: 5000,
+    });
+    const [ifr] = await ovs.transact([{
+      op: "select",
+      table: "Interface",
+      where: [["name", "==", "k8s-k8smaster"]],
+      columns: ["mac"],
+    }]);
+    assert.deepEqual(ifr!.rows![0]!.mac, ["7e:11:22:33:44:55"]);
+    // Adoption wrote only owner ids (one transaction); the next run writes nothing.
+    assert.match(out[0]!, /nb-writes=1$/);
+    const again: string[] = [];
+    assert.equal(await runMasterInit(masterArgs(m), ctx(again), m.deps), 0);
+    assert.match(again[0]!, /nb-writes=0$/);
+    // A new minion hangs off the original's router and load balancers.
+    assert.equal(
+      await runMinionInit(
+        [
+          `--ovs-db=${n.ovsDb}`,
+          "--minion-switch-subnet=192.168.2.0/24",
+          "--node-name=kube-minion1",
+          `--cni-bin-dir=${n.dir}/bin`,
+          `--cni-conf-dir=${n.dir}/net.d`,
+        ],
+        ctx(),
+        n.deps,
+      ),
+      0,
+    );
+    const ports = await nbctl(db, "--bare", "--columns=ports", "list", "logical_router");
+    const rtos = await nbctl(
+      db,
+      "--bare",
+      "--columns=_uuid",
+      "find",
+      "logical_router_port",
+      "name=rtos-kube-minion1",
+    );
+    assert.ok(ports.split(/\s+/).includes(rtos));
+    const lbs = (await nbctl(db, "get", "logical_switch", "kube-minion1", "load_balancer")).replace(
+      /[[\] ]/g,
+      "",
+    ).split(",").sort();
+    assert.deepEqual(lbs, [tcp, udp].sort());
+  } finally {
+    await dispose(m);
+    await dispose(n);
+  }
+});
