@@ -147,8 +147,8 @@ export class Central {
   readonly nb: Daemon;
   /** The SB ovsdb-server. */
   readonly sb: Daemon;
-  /** ovn-northd, when enabled. */
-  readonly northd: Daemon | undefined;
+  /** ovn-northd, when enabled (rebuilt when the RAFT membership it connects to changes). */
+  northd: Daemon | undefined;
   /** The files. */
   readonly paths: CentralPaths;
 
@@ -199,15 +199,67 @@ export class Central {
     };
     this.nb = db("nb");
     this.sb = db("sb");
-    this.northd = config.northd === false ? undefined : new Daemon(
-      northdSpec({
-        nbDb: `unix:${p.nb.sock}`,
-        sbDb: `unix:${p.sb.sock}`,
-        ...p.northd,
-        ...place,
-      }),
-      ddeps,
+    this.#ddeps = ddeps;
+    this.northd = config.northd === false ? undefined : this.#makeNorthd(
+      config.raft ? this.#raftClientLists([config.raft.localAddr, ...config.raft.remoteAddrs]) : {
+        nbRemote: `unix:${p.nb.sock}`,
+        sbRemote: `unix:${p.sb.sock}`,
+      },
     );
+  }
+
+  readonly #ddeps: { runner: Runner; procs: Processes; log: Logger };
+
+  #makeNorthd(db: { nbRemote: string; sbRemote: string }): Daemon {
+    return new Daemon(
+      northdSpec({
+        nbDb: db.nbRemote,
+        sbDb: db.sbRemote,
+        ...this.paths.northd,
+        ...(this.config.netns ? { netns: this.config.netns } : {}),
+        // Clustered: northd reaches every member over tcp/ssl (it only uses leaders).
+        ...(this.config.raft && this.config.ssl ? { ssl: this.config.ssl } : {}),
+      }),
+      this.#ddeps,
+    );
+  }
+
+  #raftClientLists(hosts: string[]): { nbRemote: string; sbRemote: string } {
+    const proto = this.config.ssl ? "ssl" : "tcp";
+    const uniq = [...new Set(hosts)];
+    return {
+      nbRemote: uniq.map((h) => formatRemote(proto, h, this.config.nbPort)).join(","),
+      sbRemote: uniq.map((h) => formatRemote(proto, h, this.config.sbPort)).join(","),
+    };
+  }
+
+  /**
+   * With RAFT, makes northd connect to every current member: when the running northd
+   * was started with another member list (members joined since), it is restarted.
+   *
+   * @param opts deadline and abort signal
+   * @returns true when northd was (re)started
+   */
+  async refreshNorthd(opts: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<boolean> {
+    if (!this.northd || !this.config.raft) return false;
+    const want = await this.remotes();
+    const current = this.northd.spec.argv.includes(`--ovnnb-db=${want.nbRemote}`) &&
+      this.northd.spec.argv.includes(`--ovnsb-db=${want.sbRemote}`);
+    if (current) return false;
+    const old = this.northd;
+    this.northd = this.#makeNorthd(want);
+    const pid = await old.pid();
+    if (pid === undefined) return false;
+    const argv = await this.#ddeps.procs.cmdline(pid);
+    if (
+      argv?.includes(`--ovnnb-db=${want.nbRemote}`) && argv.includes(`--ovnsb-db=${want.sbRemote}`)
+    ) {
+      return false;
+    }
+    this.deps.log.info("cluster members changed; restarting northd", { nb: want.nbRemote });
+    await old.stop();
+    await this.northd.start(opts);
+    return true;
   }
 
   /** The daemons, in start order. */
@@ -232,7 +284,10 @@ export class Central {
     const nb = await this.nb.ensure(opts);
     const sb = await this.sb.ensure(opts);
     if (this.config.raft) await this.waitClusterMember(opts);
-    const northd = this.northd ? await this.northd.ensure(opts) : "disabled";
+    const restarted = await this.refreshNorthd(opts);
+    const northd = this.northd
+      ? (restarted ? "started" : await this.northd.ensure(opts))
+      : "disabled";
     return { nb, sb, northd };
   }
 
@@ -265,28 +320,28 @@ export class Central {
    * @returns NB and SB remotes, comma-separated as OVS clients take them
    */
   async remotes(): Promise<{ nbRemote: string; sbRemote: string }> {
-    const proto = this.config.ssl ? "ssl" : "tcp";
-    const hosts = async (d: Daemon, dbName: string): Promise<string[]> => {
-      const raft = this.config.raft;
-      if (!raft) return [await this.advertisedAddress()];
-      const out = [raft.localAddr, ...raft.remoteAddrs];
+    const raft = this.config.raft;
+    if (!raft) {
+      const proto = this.config.ssl ? "ssl" : "tcp";
+      const host = await this.advertisedAddress();
+      return {
+        nbRemote: formatRemote(proto, host, this.config.nbPort),
+        sbRemote: formatRemote(proto, host, this.config.sbPort),
+      };
+    }
+    const hosts = [raft.localAddr, ...raft.remoteAddrs];
+    for (const [d, dbName] of [[this.nb, "OVN_Northbound"], [this.sb, "OVN_Southbound"]] as const) {
       try {
         const st = parseClusterStatus(await d.appctl(["cluster/status", dbName]));
         for (const s of st.servers) {
           const host = splitRemote(s.address)?.host;
-          if (host) out.push(host);
+          if (host) hosts.push(host);
         }
       } catch (err) {
         this.deps.log.warn("cannot read cluster members", { db: d.name, err });
       }
-      return [...new Set(out)];
-    };
-    const nbHosts = await hosts(this.nb, "OVN_Northbound");
-    const sbHosts = await hosts(this.sb, "OVN_Southbound");
-    return {
-      nbRemote: nbHosts.map((h) => formatRemote(proto, h, this.config.nbPort)).join(","),
-      sbRemote: sbHosts.map((h) => formatRemote(proto, h, this.config.sbPort)).join(","),
-    };
+    }
+    return this.#raftClientLists(hosts);
   }
 
   /** The address clients should use for a standalone central. */
@@ -337,7 +392,19 @@ export class Central {
   async supervise(
     opts: { signal: AbortSignal; intervalMs?: number; leaveRunning?: boolean },
   ): Promise<void> {
-    await superviseDaemons(this.daemons, { ...opts, log: this.deps.log });
+    let tick = 0;
+    await superviseDaemons(() => this.daemons, {
+      ...opts,
+      log: this.deps.log,
+      // With RAFT, every ~10 polls: follow membership changes in northd's remote lists.
+      ...(this.config.raft
+        ? {
+          beforeTick: async () => {
+            if (tick++ % 10 === 0) await this.refreshNorthd({ signal: opts.signal });
+          },
+        }
+        : {}),
+    });
     if (!opts.leaveRunning) await this.stop();
   }
 

@@ -17,6 +17,8 @@ export interface SuperviseOptions {
   intervalMs?: number;
   /** Logger. */
   log: Logger;
+  /** Runs at the start of each poll (errors are logged). */
+  beforeTick?: () => Promise<void>;
   /** Called after each restart (tests, metrics). */
   onRestart?: (daemon: Daemon, pid: number) => void;
 }
@@ -24,14 +26,22 @@ export interface SuperviseOptions {
 /**
  * Supervises daemons until `signal` aborts; resolves then (never rejects on abort).
  *
- * @param daemons daemons in start order
+ * @param daemons daemons in start order (or a function returning the current ones)
  * @param opts signal, interval, logger
  */
-export async function superviseDaemons(daemons: Daemon[], opts: SuperviseOptions): Promise<void> {
+export async function superviseDaemons(
+  daemons: Daemon[] | (() => Daemon[]),
+  opts: SuperviseOptions,
+): Promise<void> {
   const interval = opts.intervalMs ?? 1000;
   const failures = new Map<Daemon, { count: number; notBefore: number }>();
   while (!opts.signal.aborted) {
-    for (const d of daemons) {
+    if (opts.beforeTick) {
+      await opts.beforeTick().catch((err) => {
+        if (!opts.signal.aborted) opts.log.error("supervision step failed", { err });
+      });
+    }
+    for (const d of typeof daemons === "function" ? daemons() : daemons) {
       if (opts.signal.aborted) break;
       if ((await d.pid()) !== undefined) continue;
       const f = failures.get(d) ?? { count: 0, notBefore: 0 };

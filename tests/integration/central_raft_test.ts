@@ -22,7 +22,15 @@ async function run(argv: string[]): Promise<{ code: number; stdout: string; stde
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
 }
 
-Deno.test("central RAFT: 3 members form NB and SB clusters; writes continue after the leader is killed", async () => {
+/** Whether the `--ovnnb-db=` list in a NUL-separated cmdline has the same members as `list`. */
+function sameSet(cmdline: string, list: string): boolean {
+  const arg = cmdline.split("\0").find((a) => a.startsWith("--ovnnb-db="));
+  return arg !== undefined &&
+    arg.slice("--ovnnb-db=".length).split(",").sort().join(",") ===
+      list.split(",").sort().join(",");
+}
+
+Deno.test("central RAFT: 3 members form NB and SB clusters; writes and northd continue after the NB leader is killed", async () => {
   await using lab = await startLab({
     nodes: 3,
     prefix: `rft${crypto.randomUUID().slice(0, 5)}`,
@@ -51,6 +59,26 @@ Deno.test("central RAFT: 3 members form NB and SB clusters; writes continue afte
   const sbList = /^ovn-remote=(.*)$/m.exec(outputs[2]!)?.[1] ?? "";
   assert.deepEqual(nbList.split(",").sort(), ips.map((ip) => `tcp:${ip}:6641`).sort());
   assert.deepEqual(sbList.split(",").sort(), ips.map((ip) => `tcp:${ip}:6642`).sort());
+
+  // Re-running central on a member adopts its databases; the first member's northd is
+  // restarted once so that it follows every member (it started when it was alone).
+  for (const [i, n] of lab.nodes.entries()) {
+    const r = await runOvnK8s([
+      "central",
+      "--one-shot",
+      ...dirs(i),
+      `--cluster-local-addr=${n.underlayIp}`,
+      ...(i === 0 ? [] : [`--cluster-remote-addr=${ips[0]}`]),
+    ], { netns: n.netns });
+    assert.equal(r.code, 0, `member ${i + 1} again: ${r.stderr}`);
+    assert.match(r.stdout, /nb adopted, sb adopted, northd (adopted|started)/);
+    const cmdline = await Deno.readTextFile(
+      `/proc/${
+        (await Deno.readTextFile(`${lab.dir}/raft/m${i}/run/ovn-northd.pid`)).trim()
+      }/cmdline`,
+    );
+    assert.ok(cmdline.includes(`--ovnnb-db=${nbList}`) || sameSet(cmdline, nbList), cmdline);
+  }
 
   // One long-lived client, as a role holds it: writes before and after the leader dies.
   await using nb = await OvsdbClient.connect({
@@ -96,6 +124,22 @@ Deno.test("central RAFT: 3 members form NB and SB clusters; writes continue afte
   }]);
   const names = ((sel as { rows?: Array<{ name: string }> }).rows ?? []).map((r) => r.name).sort();
   assert.deepEqual(names, ["after", "before"]);
+  // northd still turns NB into SB: the active one follows the new NB leader.
+  const deadline = Date.now() + 30_000;
+  let sbText = "";
+  while (!/name=after/.test(sbText) && Date.now() < deadline) {
+    sbText = (await run([
+      "ovn-sbctl",
+      `--db=${sbList}`,
+      "--no-leader-only",
+      "--timeout=10",
+      "--columns=external_ids",
+      "list",
+      "Datapath_Binding",
+    ])).stdout;
+    if (!/name=after/.test(sbText)) await new Promise((r) => setTimeout(r, 200));
+  }
+  assert.match(sbText, /name=after/, "northd did not translate the switch written after failover");
   // A surviving member is the new leader.
   const survivors = [0, 1, 2].filter((i) => i !== leader);
   let newLeader = false;
