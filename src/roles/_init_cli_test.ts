@@ -55,7 +55,10 @@ Deno.test("buildInitOptions() rejects bad input before any I/O, exit 2", () => {
   const cases: [InitInputs, RegExp][] = [
     [{ ...base, clusterSubnet: undefined }, /--cluster-ip-subnet is missing/],
     [{ ...base, nodeSubnet: undefined }, /--node-subnet is missing/],
-    [{ ...base, nodeSubnet: "10.0.1.0/24x" }, /Cannot parse --node-subnet "10\.0\.1\.0\/24x"/],
+    [
+      { ...base, nodeSubnet: "10.0.1.0/24x" },
+      /Cannot use --node-subnet "10\.0\.1\.0\/24x": not an IPv4 CIDR/,
+    ],
     [{ ...base, nodeName: "a b" }, /--node-name "a b"/],
     [{ ...base, mtu: "12" }, /--mtu "12": expected an integer from 576/],
     [{ ...base, managementInterface: "0123456789abcdef" }, /16 bytes long/],

@@ -152,11 +152,10 @@ export function parseCidrFlag(flag: string, text: string): Ipv4Cidr {
   try {
     return Ipv4Cidr.parse(text);
   } catch (err) {
-    throw new ValidationError(
-      `Cannot parse ${flag} "${text}": ${
-        (err as Error).message.replace(/^Cannot (parse|use) "[^"]*": /, "")
-      }; pass a network such as 10.244.0.0/16`,
-    );
+    const reason = err instanceof SyntaxError
+      ? "not an IPv4 CIDR (A.B.C.D/N); pass a network such as 10.244.0.0/16"
+      : (err as Error).message.replace(/^Cannot (parse|use) "[^"]*": /, "");
+    throw new ValidationError(`Cannot use ${flag} "${text}": ${reason}`);
   }
 }
 

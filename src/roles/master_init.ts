@@ -16,12 +16,12 @@ import { initNode, type NodeInitDeps } from "./_node_init.ts";
 import type { RoleContext } from "./context.ts";
 
 const OPTIONS = {
-  ...COMMON_INIT_OPTIONS,
   "master-switch-subnet": {
     type: "string",
     arg: "CIDR",
     help: "this node's subnet (seed name of --node-subnet)",
   },
+  ...COMMON_INIT_OPTIONS,
 } as const;
 const USAGE = renderUsage(
   "ovn-k8s master-init --cluster-ip-subnet CIDR --master-switch-subnet CIDR|auto --node-name NAME [options]",

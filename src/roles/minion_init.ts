@@ -19,13 +19,13 @@ import { initNode, type NodeInitDeps } from "./_node_init.ts";
 import type { RoleContext } from "./context.ts";
 
 const OPTIONS = {
-  ...COMMON_INIT_OPTIONS,
-  ...CNI_OPTIONS,
   "minion-switch-subnet": {
     type: "string",
     arg: "CIDR",
     help: "this node's subnet (seed name of --node-subnet)",
   },
+  ...COMMON_INIT_OPTIONS,
+  ...CNI_OPTIONS,
 } as const;
 const USAGE = renderUsage(
   "ovn-k8s minion-init [--cluster-ip-subnet CIDR] --minion-switch-subnet CIDR|auto --node-name NAME [options]",
