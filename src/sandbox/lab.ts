@@ -62,7 +62,7 @@ export interface LabOptions {
   /** Underlay /24 (default: a free /24 of 172.31.0.0/16). */
   underlay?: string;
   /**
-   * Write each node's OVN settings (system-id, hostname, ovn-remote, ovn-encap-*) into its
+   * Write each node's OVN settings (system-id, hostname, ovn-remote, ovn-nb, ovn-encap-*) into its
    * `external_ids` (default true). With false only `ovn-bridge-datapath-type=netdev` is
    * set, and `ovn-k8s setup-host` is expected to do the rest.
    */
@@ -601,6 +601,7 @@ async function nodeUp(
       "system-id": n.name,
       hostname: n.name,
       "ovn-remote": lab.central.sbRemote,
+      "ovn-nb": lab.central.nbRemote,
       "ovn-encap-type": "geneve",
       "ovn-encap-ip": n.underlayIp,
     });

@@ -24,16 +24,26 @@
  * // namespaces, deletes them and their links, and removes the state directory.
  * ```
  *
+ * - Options: `nodes` (default 0: central only), `prefix` (1-12 of `[a-z0-9-]`, names
+ *   every namespace and link, so labs coexist; default random), `dir` (default a new temp
+ *   dir), `underlay`, `configureOvn`, `runner`, `log`, `timeoutMs`, `onProgress`.
  * - Each node runs its own ovsdb-server, ovs-vswitchd (datapath_type=netdev) and
- *   ovn-controller inside its namespace; `n.exec` sets OVS_RUNDIR/OVN_RUNDIR/... to the
- *   node's run directory, so `ovs-vsctl`, `ovn-appctl -t ovn-controller` work unchanged.
+ *   ovn-controller inside its namespace (`n.daemons`); `n.exec` sets OVS_RUNDIR,
+ *   OVN_RUNDIR, ... to the node's run directory, so `ovs-vsctl`, `ovs-appctl -t
+ *   ovs-vswitchd.ctl`, `ovn-appctl -t ovn-controller` work unchanged inside it.
+ * - Underlay: the node's IP sits on the OVS bridge `br-phy` (port `eth1`); every veth the
+ *   lab makes has tx checksum offload off (G1); nodes run with rp_filter=1, arp_ignore=1
+ *   (G2); peers are pre-pinged (G3). Pod veths are the CNI plugin's business (G1 again).
  * - With the default `configureOvn: true` every node's `external_ids` carry system-id and
- *   hostname (= node name), ovn-remote (= `lab.central.sbRemote`), ovn-encap-type geneve and
- *   ovn-encap-ip (= underlay IP), and `startLab` returns once every chassis is registered
- *   in SB and has created br-int. With `configureOvn: false` only
+ *   hostname (= node name), ovn-remote (= `lab.central.sbRemote`), ovn-nb
+ *   (= `lab.central.nbRemote`), ovn-encap-type geneve, ovn-encap-ip (= underlay IP), and
+ *   `startLab` returns once every chassis is registered in SB, has created br-int and has a
+ *   geneve tunnel to every peer. With `configureOvn: false` only
  *   `ovn-bridge-datapath-type=netdev` is set: run `ovn-k8s setup-host` in each node.
  * - The underlay is a free /24 of 172.31.0.0/16 (checked against this machine's routes),
- *   or `underlay`. Root `.1`, central `.2`, node i `.10+i`.
+ *   or `underlay`. Root `.1`, central `.2` (own namespace `PREFIX-central`), node i `.10+i`.
+ * - `down()` also kills processes that `exec` left running in the lab's namespaces
+ *   (long-running roles), found with `ip netns pids`.
  * - `openLab(dir)` re-opens a lab that another process started (for `status`, `down`).
  *
  * @module
