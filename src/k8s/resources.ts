@@ -76,6 +76,17 @@ export const RESOURCES: readonly ResourceDef[] = [
   {
     group: "",
     version: "v1",
+    plural: "events",
+    singular: "event",
+    kind: "Event",
+    namespaced: true,
+    shortNames: ["ev"],
+    hasStatus: false,
+    model: "CoreV1Event",
+  },
+  {
+    group: "",
+    version: "v1",
     plural: "endpoints",
     singular: "endpoints",
     kind: "Endpoints",

@@ -38,6 +38,9 @@ export const OWNER_IDS = {
 /** The controller name of rows made by master-init and minion-init. */
 export const INIT_CONTROLLER = "node-init";
 
+/** The controller name of rows made by the watcher (pods, services). */
+export const WATCHER_CONTROLLER = "watcher";
+
 /**
  * Owner external ids for a row.
  *
