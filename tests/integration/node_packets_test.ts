@@ -259,5 +259,8 @@ Deno.test("run with only external_ids set (by setup-host) reaches the same state
     const err = await new Response(child.stderr).text();
     await stdout.cancel().catch(() => {});
     assert.equal(status.code, 0, `run on node1 exits 0 on SIGTERM: ${err}`);
+    // What is not built yet is said, not silently skipped.
+    assert.match(err, /the watcher is not built yet; not started/);
+    assert.match(err, /inferred cluster subnet|roles roles=central,master,minion/);
   }
 });
