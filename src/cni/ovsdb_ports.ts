@@ -1,20 +1,22 @@
 /**
- * {@linkcode PortOps} over one native OVSDB connection to the local Open_vSwitch
- * database: no `ovs-vsctl` process per step (each costs 5-15 ms here). ADD makes three
- * transactions and one conditional monitor on the pod's Interface row:
+ * {@linkcode PortOps} over one JSON-RPC session to the local Open_vSwitch database,
+ * without `ovs-vsctl` (a process per step, 5-15 ms each here) and without the full
+ * OVSDB client's connect sequence (`_Server` check, `get_schema` of the 60 KB
+ * Open_vSwitch schema, whose parse alone costs several ms on the CNI's short-lived
+ * path). The handful of operations the plugin sends are written in RFC 7047 wire
+ * notation here, over the project's framing and RPC layer (`RpcSession`).
  *
- * 1. `hostInfo`: select the Open_vSwitch row's external_ids and the bridge's datapath_type;
- * 2. `plug`: select the old Port of that name; then one transaction that `wait`s for the
- *    bridge (fails cleanly when it is missing), unlinks the old Port (Port and Interface
- *    are not root tables, so unreferenced rows are garbage-collected), inserts the new
- *    Interface and Port and links the Port into the bridge;
- * 3. `waitInstalled`: monitor `Interface` where `name == <port>` until ovn-controller
- *    sets `external_ids:ovn-installed=true`.
+ * ADD sends: one transaction reading the Open_vSwitch row's external_ids and the
+ * bridge's datapath_type; a select of the old Port of that name; one transaction that
+ * `wait`s for the bridge (so it fails cleanly when the bridge is missing), unlinks the
+ * old Port (Port and Interface are not root tables: unreferenced rows are
+ * garbage-collected), inserts the new Interface and Port and links the Port into the
+ * bridge; then selects of the Interface every 5 ms (growing to 100 ms) until
+ * ovn-controller sets `external_ids:ovn-installed=true` (typically 5-30 ms).
  *
  * @module
  */
-import { type ConnectOptions, ops, OvsdbClient } from "../ovsdb/mod.ts";
-import type { OvsTables } from "../ovs/vswitch_models.ts";
+import { openRemote, parseRemote, RpcSession } from "../ovsdb/mod.ts";
 import type { HostInfo, PlugSpec, PortOps, PortState } from "./ovs_port.ts";
 
 /** Options of {@linkcode OvsdbPorts}. */
@@ -23,88 +25,184 @@ export interface OvsdbPortsOptions {
   remote: string;
   /** Limit of the connection and of each transaction, in ms. */
   timeoutMs: number;
-  /** Connects (injected for tests). */
-  connect?: (opts: ConnectOptions) => Promise<OvsdbClient<OvsTables>>;
+  /** Opens the session (injected for tests). */
+  open?: () => Promise<RpcSession>;
 }
 
-const ovs = ops<OvsTables>();
+type WireOp = Record<string, unknown>;
+type WireRow = Record<string, unknown>;
 
-/** {@linkcode PortOps} with the project's OVSDB client. Needs `--allow-net` (and read/write on the socket). */
+const DB = "Open_vSwitch";
+
+/** Reads a wire map (`["map", [[k, v]...]]`) into an object. */
+function wireMap(v: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (Array.isArray(v) && v[0] === "map" && Array.isArray(v[1])) {
+    for (const p of v[1] as unknown[]) {
+      if (Array.isArray(p)) out[String(p[0])] = String(p[1]);
+    }
+  }
+  return out;
+}
+
+/** Reads a wire uuid (`["uuid", "..."]`). */
+function wireUuid(v: unknown): string | undefined {
+  return Array.isArray(v) && v[0] === "uuid" ? String(v[1]) : undefined;
+}
+
+/** `PortOps` over a raw OVSDB session. Needs `--allow-net` (and read/write on the socket). */
 export class OvsdbPorts implements PortOps {
   #opts: OvsdbPortsOptions;
-  #client: Promise<OvsdbClient<OvsTables>> | undefined;
+  #session: Promise<RpcSession> | undefined;
 
   /** @param opts remote, timeout */
   constructor(opts: OvsdbPortsOptions) {
     this.#opts = opts;
   }
 
-  #db(): Promise<OvsdbClient<OvsTables>> {
-    this.#client ??= (this.#opts.connect ?? ((o) => OvsdbClient.connect<OvsTables>(o)))({
-      remotes: this.#opts.remote,
-      database: "Open_vSwitch",
-      timeoutMs: this.#opts.timeoutMs,
-      requestTimeoutMs: this.#opts.timeoutMs,
-      probeIntervalMs: 0,
+  #open(): Promise<RpcSession> {
+    this.#session ??= (this.#opts.open ?? (async () => {
+      const remote = parseRemote(this.#opts.remote);
+      const conn = await openRemote(remote);
+      return new RpcSession(conn, { peer: remote.text, probeIntervalMs: 0 });
+    }))();
+    return this.#session;
+  }
+
+  /** Runs one transaction; returns each operation's result; throws the first error. */
+  async #transact(ops: WireOp[], signal?: AbortSignal): Promise<{ rows?: WireRow[] }[]> {
+    const session = await this.#open();
+    const signals = [AbortSignal.timeout(this.#opts.timeoutMs), ...(signal ? [signal] : [])];
+    const any = AbortSignal.any(signals);
+    let onAbort = () => {};
+    const aborted = new Promise<never>((_, reject) => {
+      onAbort = () =>
+        reject(
+          new Error(
+            `Cannot finish the transaction on ${this.#opts.remote}: ` +
+              (signal?.aborted ? "aborted" : `no answer within ${this.#opts.timeoutMs} ms`),
+          ),
+        );
+      any.addEventListener("abort", onAbort, { once: true });
     });
-    return this.#client;
+    try {
+      const res = await Promise.race([session.request("transact", [DB, ...ops]), aborted]);
+      const results = res as ({ rows?: WireRow[]; error?: string; details?: string } | null)[];
+      results.forEach((r, i) => {
+        if (r?.error) {
+          throw new Error(
+            `operation ${i} (${ops[i]?.op ?? "commit"}) failed: ${r.error}` +
+              (r.details ? `: ${r.details}` : ""),
+          );
+        }
+      });
+      return results.map((r) => r ?? {});
+    } finally {
+      any.removeEventListener("abort", onAbort);
+    }
   }
 
   async #portUuid(name: string): Promise<string | undefined> {
-    const db = await this.#db();
-    const [r] = await db.transact([ovs.select("Port", [["name", "==", name]], ["_uuid"])]);
-    return r?.rows?.[0]?._uuid as string | undefined;
+    const [r] = await this.#transact([
+      { op: "select", table: "Port", where: [["name", "==", name]], columns: ["_uuid"] },
+    ]);
+    return wireUuid(r?.rows?.[0]?._uuid);
   }
 
   /** @inheritdoc */
   async hostInfo(bridge: string): Promise<HostInfo> {
-    const db = await this.#db();
-    const [o, b] = await db.transact([
-      ovs.select("Open_vSwitch", [], ["external_ids"]),
-      ovs.select("Bridge", [["name", "==", bridge]], ["datapath_type"]),
+    const [o, b] = await this.#transact([
+      { op: "select", table: "Open_vSwitch", where: [], columns: ["external_ids"] },
+      {
+        op: "select",
+        table: "Bridge",
+        where: [["name", "==", bridge]],
+        columns: ["datapath_type"],
+      },
     ]);
-    const ids = o?.rows?.[0]?.external_ids;
     const br = b?.rows?.[0];
     return {
-      externalIds: typeof ids === "object" && ids !== null ? ids as Record<string, string> : {},
+      externalIds: wireMap(o?.rows?.[0]?.external_ids),
       datapathType: br === undefined ? undefined : String(br.datapath_type ?? ""),
     };
   }
 
   /** @inheritdoc */
   async plug(s: PlugSpec): Promise<void> {
-    const db = await this.#db();
     const old = await this.#portUuid(s.name);
-    await db.transact([
-      ovs.wait("Bridge", [["name", "==", s.bridge]], ["name"], "==", [{ name: s.bridge }], 0),
-      ...(old ? [ovs.mutate("Bridge", [], [["ports", "delete", [old]]])] : []),
-      ovs.insert("Interface", { name: s.name, external_ids: s.externalIds }, { uuidName: "iface" }),
-      ovs.insert("Port", { name: s.name, interfaces: ["iface"] }, { uuidName: "port" }),
-      ovs.mutate("Bridge", [["name", "==", s.bridge]], [["ports", "insert", ["port"]]]),
-    ]).catch((err: Error) => {
+    const ids = ["map", Object.entries(s.externalIds)];
+    try {
+      await this.#transact([
+        {
+          op: "wait",
+          table: "Bridge",
+          where: [["name", "==", s.bridge]],
+          columns: ["name"],
+          until: "==",
+          rows: [{ name: s.bridge }],
+          timeout: 0,
+        },
+        ...(old
+          ? [{
+            op: "mutate",
+            table: "Bridge",
+            where: [],
+            mutations: [["ports", "delete", ["uuid", old]]],
+          }]
+          : []),
+        {
+          op: "insert",
+          table: "Interface",
+          row: { name: s.name, external_ids: ids },
+          "uuid-name": "iface",
+        },
+        {
+          op: "insert",
+          table: "Port",
+          row: { name: s.name, interfaces: ["named-uuid", "iface"] },
+          "uuid-name": "port",
+        },
+        {
+          op: "mutate",
+          table: "Bridge",
+          where: [["name", "==", s.bridge]],
+          mutations: [["ports", "insert", ["named-uuid", "port"]]],
+        },
+      ]);
+    } catch (err) {
+      const msg = (err as Error).message;
       throw new Error(
-        /timed out|wait/i.test(err.message)
+        /operation 0 .*timed out/.test(msg)
           ? `no bridge named ${s.bridge}`
-          : `transaction adding port ${s.name} to ${s.bridge} failed: ${err.message}`,
+          : `adding port ${s.name} to ${s.bridge}: ${msg}`,
         { cause: err },
       );
-    });
+    }
   }
 
   /** @inheritdoc */
   async waitInstalled(name: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
-    const db = await this.#db();
-    const mon = await db.monitor({
-      Interface: { columns: ["name", "external_ids"], where: [["name", "==", name]] },
-    });
-    try {
-      await db.cache.waitFor(
-        "Interface",
-        (r) => r.name === name && r.external_ids?.["ovn-installed"] === "true",
-        { timeoutMs, ...(signal ? { signal } : {}) },
-      );
-    } finally {
-      await mon.cancel();
+    const deadline = Date.now() + timeoutMs;
+    const select = {
+      op: "select",
+      table: "Interface",
+      where: [["name", "==", name]],
+      columns: ["external_ids"],
+    };
+    for (let delay = 5;; delay = Math.min(100, delay * 1.5)) {
+      signal?.throwIfAborted();
+      const [r] = await this.#transact([select], signal);
+      const row = r?.rows?.[0];
+      if (wireMap(row?.external_ids)["ovn-installed"] === "true") return;
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        throw new Error(
+          row
+            ? `interface ${name} has no external_ids:ovn-installed=true after ${timeoutMs} ms`
+            : `interface ${name} disappeared from the database`,
+        );
+      }
+      await new Promise((res) => setTimeout(res, Math.min(delay, left)));
     }
   }
 
@@ -112,32 +210,40 @@ export class OvsdbPorts implements PortOps {
   async unplug(name: string): Promise<void> {
     const old = await this.#portUuid(name);
     if (!old) return;
-    const db = await this.#db();
-    await db.transact([ovs.mutate("Bridge", [], [["ports", "delete", [old]]])]);
+    await this.#transact([
+      { op: "mutate", table: "Bridge", where: [], mutations: [["ports", "delete", ["uuid", old]]] },
+    ]);
   }
 
   /** @inheritdoc */
   async lookup(name: string): Promise<PortState | undefined> {
-    const db = await this.#db();
-    const [i, p] = await db.transact([
-      ovs.select("Interface", [["name", "==", name]], ["external_ids"]),
-      ovs.select("Port", [["name", "==", name]], ["_uuid"]),
+    const [i, p] = await this.#transact([
+      {
+        op: "select",
+        table: "Interface",
+        where: [["name", "==", name]],
+        columns: ["external_ids"],
+      },
+      { op: "select", table: "Port", where: [["name", "==", name]], columns: ["_uuid"] },
     ]);
     const iface = i?.rows?.[0];
     if (!iface) return undefined;
-    const uuid = p?.rows?.[0]?._uuid as string | undefined;
+    const uuid = wireUuid(p?.rows?.[0]?._uuid);
     let bridge = "";
     if (uuid) {
-      const [b] = await db.transact([
-        ovs.select("Bridge", [["ports", "includes", [uuid]]], ["name"]),
-      ]);
+      const [b] = await this.#transact([{
+        op: "select",
+        table: "Bridge",
+        where: [["ports", "includes", ["uuid", uuid]]],
+        columns: ["name"],
+      }]);
       bridge = String(b?.rows?.[0]?.name ?? "");
     }
-    return { bridge, externalIds: (iface.external_ids ?? {}) as Record<string, string> };
+    return { bridge, externalIds: wireMap(iface.external_ids) };
   }
 
   /** @inheritdoc */
   close(): void {
-    this.#client?.then((c) => c.close(), () => {});
+    this.#session?.then((s) => s.close(), () => {});
   }
 }
