@@ -24,6 +24,14 @@ Deno.test("Central listens on ptcp by default and on pssl with the SSL files", (
   assert.ok(ssl.sb.spec.argv.includes("--remote=pssl:6642:0.0.0.0"));
   assert.ok(ssl.sb.spec.argv.includes("--ca-cert=/ca"));
   assert.equal(new Central({ ...base, northd: false }, deps).northd, undefined);
+  const raftSsl = new Central({
+    ...base,
+    ssl: { key: "/k", cert: "/c", ca: "/ca" },
+    raft: { localAddr: "10.0.0.2", remoteAddrs: ["10.0.0.1"], nbPort: 6643, sbPort: 6644 },
+  }, deps);
+  // RAFT traffic is ssl too, and northd reaches the members with the same files.
+  assert.ok(raftSsl.northd?.spec.argv.includes("--ovnnb-db=ssl:10.0.0.2:6641,ssl:10.0.0.1:6641"));
+  assert.ok(raftSsl.northd?.spec.argv.includes("--private-key=/k"));
 });
 
 Deno.test("Central advertises a wildcard listener by the host's first address", async () => {

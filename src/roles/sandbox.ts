@@ -40,6 +40,12 @@ export async function main(args: string[], ctx: RoleContext): Promise<number> {
   if (extra.length) throw new UsageError(`unexpected argument "${extra[0]}"`, USAGE);
   const dir = o.string("dir") ?? DEFAULT_SANDBOX_DIR;
   const log = ctx.log;
+  if ((verb === "up" || verb === "down") && Deno.uid() !== 0) {
+    throw new ValidationError(
+      `Cannot run \`ovn-k8s sandbox ${verb}\` as user ${Deno.uid()}: it creates network ` +
+        "namespaces and links; run it as root (sudo)",
+    );
+  }
   switch (verb) {
     case "up": {
       const nodesText = o.string("nodes") ?? "3";
