@@ -33,6 +33,7 @@ import {
   planCluster,
   planNode,
   recordedClusterSubnet,
+  type RouterRef,
   SUBNET_ALLOCATED_ID,
   subnetGuardOp,
 } from "../ovn/mod.ts";
@@ -338,6 +339,94 @@ function isGuardFailure(err: unknown): boolean {
     err.error === "timed out";
 }
 
+/** What the NB step decided and wrote. */
+interface NbApplied {
+  subnet: Ipv4Cidr;
+  cluster: Ipv4Cidr;
+  mac: string;
+  /** 1 when a transaction was committed, 0 when NB already matched. */
+  nbWrites: number;
+}
+
+/**
+ * The NB step: read, validate against NB, plan, and commit once (nothing when NB already
+ * matches). Retries from a fresh read after a lost `auto` race or a lost connection (the
+ * plan is a diff, so a commit that did happen plans nothing the second time).
+ */
+async function applyNb(
+  o: NodeInitOptions,
+  deps: NodeInitDeps,
+  nb: DbHandle,
+  ovsMac: string | undefined,
+): Promise<NbApplied> {
+  const log = deps.log;
+  for (let attempt = 1;; attempt++) {
+    let state: NbState;
+    try {
+      state = await readNb(nb, o.node);
+    } catch (err) {
+      if (!isConnectionLoss(err) || attempt >= NB_ATTEMPTS) throw err;
+      log.warn("NB connection lost while reading; retrying", { attempt });
+      await (deps.sleep ?? delay)(200);
+      continue;
+    }
+    const cluster = resolveClusterSubnet(o, state);
+    const chosen = resolveNodeSubnet(o, state, cluster);
+    const subnet = chosen.subnet;
+    const mac = chooseManagementMac(state, o.node, subnet, ovsMac);
+    let clusterOps: Operation[] = [];
+    let router: RouterRef;
+    let lbs: string[];
+    if (o.role === "master") {
+      const plan = planCluster(state, cluster);
+      clusterOps = plan.ops;
+      router = plan.router;
+      lbs = plan.loadBalancers;
+    } else {
+      const r = findClusterRouter(state)!;
+      router = { ref: r._uuid, name: r.name };
+      lbs = [...state.tcpLoadBalancers, ...state.udpLoadBalancers].map((l) => l._uuid);
+    }
+    const nodeOps = planNode(state, {
+      node: o.node,
+      subnet,
+      managementMac: mac,
+      router,
+      loadBalancers: lbs,
+      allocated: chosen.allocated,
+    });
+    const ops = [...clusterOps, ...nodeOps];
+    if (!hasWrites(ops)) {
+      log.info("OVN NB already up to date: nothing written", {
+        node: o.node,
+        subnet: subnet.toString(),
+      });
+      return { subnet, cluster, mac, nbWrites: 0 };
+    }
+    try {
+      await nb.transact(chosen.guarded ? [subnetGuardOp(state), ...ops] : ops);
+      log.info("OVN NB updated", {
+        node: o.node,
+        subnet: subnet.toString(),
+        operations: ops.length,
+      });
+      return { subnet, cluster, mac, nbWrites: 1 };
+    } catch (err) {
+      if (attempt >= NB_ATTEMPTS) throw err;
+      if (isGuardFailure(err)) {
+        log.info("node subnets changed while choosing; retrying", { attempt });
+      } else if (isConnectionLoss(err)) {
+        // The plan is a diff: re-reading shows whether the lost commit happened.
+        log.warn("NB connection lost during the commit; re-reading and retrying", {
+          attempt,
+          error: (err as Error).message,
+        });
+        await (deps.sleep ?? delay)(200);
+      } else throw err;
+    }
+  }
+}
+
 /**
  * Runs master-init or minion-init.
  *
@@ -368,81 +457,13 @@ export async function initNode(o: NodeInitOptions, deps: NodeInitDeps): Promise<
       );
     }
     const nb = await connectNb(deps.connect, nbRemote, o.nbSsl, o.timeoutMs, deps.readTextFile);
-    let nbWrites = 0;
-    let subnet: Ipv4Cidr | undefined;
-    let cluster: Ipv4Cidr | undefined;
-    let mac = "";
+    let applied: NbApplied;
     try {
-      for (let attempt = 1;; attempt++) {
-        let state: NbState;
-        try {
-          state = await readNb(nb, o.node);
-        } catch (err) {
-          if (!isConnectionLoss(err) || attempt >= NB_ATTEMPTS) throw err;
-          log.warn("NB connection lost while reading; retrying", { attempt });
-          await (deps.sleep ?? delay)(200);
-          continue;
-        }
-        cluster = resolveClusterSubnet(o, state);
-        const chosen = resolveNodeSubnet(o, state, cluster);
-        subnet = chosen.subnet;
-        mac = chooseManagementMac(state, o.node, subnet, ovsState.iface?.mac[0]);
-        let clusterOps: Operation[] = [];
-        let router;
-        let lbs: string[];
-        if (o.role === "master") {
-          const plan = planCluster(state, cluster);
-          clusterOps = plan.ops;
-          router = plan.router;
-          lbs = plan.loadBalancers;
-        } else {
-          const r = findClusterRouter(state)!;
-          router = { ref: r._uuid, name: r.name };
-          lbs = [...state.tcpLoadBalancers, ...state.udpLoadBalancers].map((l) => l._uuid);
-        }
-        const nodeOps = planNode(state, {
-          node: o.node,
-          subnet,
-          managementMac: mac,
-          router,
-          loadBalancers: lbs,
-          allocated: chosen.allocated,
-        });
-        const ops = [...clusterOps, ...nodeOps];
-        if (!hasWrites(ops)) {
-          log.info("OVN NB already up to date: nothing written", {
-            node: o.node,
-            subnet: subnet.toString(),
-          });
-          break;
-        }
-        try {
-          await nb.transact(chosen.guarded ? [subnetGuardOp(state), ...ops] : ops);
-          nbWrites++;
-          log.info("OVN NB updated", {
-            node: o.node,
-            subnet: subnet.toString(),
-            operations: ops.length,
-          });
-          break;
-        } catch (err) {
-          if (attempt >= NB_ATTEMPTS) throw err;
-          if (isGuardFailure(err)) {
-            log.info("node subnets changed while choosing; retrying", { attempt });
-          } else if (isConnectionLoss(err)) {
-            // The plan is a diff: re-reading shows whether the lost commit happened.
-            log.warn("NB connection lost during the commit; re-reading and retrying", {
-              attempt,
-              error: (err as Error).message,
-            });
-            await (deps.sleep ?? delay)(200);
-          } else throw err;
-        }
-      }
+      applied = await applyNb(o, deps, nb, ovsState.iface?.mac[0]);
     } finally {
       nb.close();
     }
-    if (!subnet || !cluster) throw new Error("unreachable: no subnet chosen");
+    const { subnet, cluster, mac, nbWrites } = applied;
 
     // Local OVS: br-int and the management port with its MAC pinned.
     let ovsWrites = 0;
