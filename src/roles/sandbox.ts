@@ -8,6 +8,7 @@
  */
 import { parseCommand, renderUsage, UsageError, ValidationError } from "../cli/mod.ts";
 import { checkPrefix, formatLabStatus, labHealthy, openLab, startLab } from "../sandbox/mod.ts";
+import { createLogger } from "../log/mod.ts";
 import type { RoleContext } from "./context.ts";
 
 /** Where the sandbox keeps its state unless `--dir` says otherwise. */
@@ -39,7 +40,8 @@ export async function main(args: string[], ctx: RoleContext): Promise<number> {
   const [verb, ...extra] = o.positionals;
   if (extra.length) throw new UsageError(`unexpected argument "${extra[0]}"`, USAGE);
   const dir = o.string("dir") ?? DEFAULT_SANDBOX_DIR;
-  const log = ctx.log;
+  // Progress and results go to stdout; per-daemon log lines only when a level is asked for.
+  const log = ctx.env("OVN_K8S_LOG_LEVEL") ? ctx.log : createLogger("sandbox", { level: "warn" });
   if ((verb === "up" || verb === "down") && Deno.uid() !== 0) {
     throw new ValidationError(
       `Cannot run \`ovn-k8s sandbox ${verb}\` as user ${Deno.uid()}: it creates network ` +
@@ -79,7 +81,7 @@ export async function main(args: string[], ctx: RoleContext): Promise<number> {
           prefix,
           dir,
           ...(underlay !== undefined ? { underlay } : {}),
-          log: log.child("lab"),
+          log,
           onProgress: (m) => ctx.stdout(`.. ${m}`),
         });
       } catch (err) {
