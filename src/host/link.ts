@@ -45,7 +45,7 @@ export function checkIfname(name: string, what = "interface name"): void {
 export class HostNet {
   /**
    * @param runner command runner
-   * @param netns namespace name; `undefined` for the caller's namespace
+   * @param netns namespace name or path (see `inNetns`); `undefined` for the caller's
    */
   constructor(readonly runner: Runner, readonly netns?: string) {}
 

@@ -1,7 +1,8 @@
 /**
- * Network namespaces as values. A namespace is named (`ip netns add NAME`, bound under
- * /run/netns/NAME); work inside it goes through {@linkcode inNetns}, which wraps an argv in
- * `ip netns exec NAME ...`. The calling process never switches namespace.
+ * Network namespaces as values. A namespace is given by name (`ip netns add NAME`, bound
+ * under /run/netns/NAME) or by path (`/proc/PID/ns/net`, a CNI_NETNS); work inside it goes
+ * through {@linkcode inNetns}, which wraps an argv in `ip netns exec NAME ...` or
+ * `nsenter --net=PATH -- ...`. The calling process never switches namespace.
  *
  * @module
  */
@@ -11,14 +12,17 @@ import type { Runner } from "../exec/mod.ts";
 export const NETNS_DIR = "/run/netns";
 
 /**
- * Wraps an argv so that it runs inside a named network namespace.
+ * Wraps an argv so that it runs inside a network namespace.
  *
- * @param netns namespace name, or `undefined` for the caller's own namespace
+ * @param netns namespace name, or a path (starting with `/`) to a namespace file, or
+ *   `undefined` for the caller's own namespace
  * @param argv program and arguments
  * @returns the argv to hand to a runner
  */
 export function inNetns(netns: string | undefined, argv: readonly string[]): string[] {
-  return netns === undefined ? [...argv] : ["ip", "netns", "exec", netns, ...argv];
+  if (netns === undefined) return [...argv];
+  if (netns.startsWith("/")) return ["nsenter", `--net=${netns}`, "--", ...argv];
+  return ["ip", "netns", "exec", netns, ...argv];
 }
 
 /**
