@@ -189,3 +189,22 @@ Deno.test("startLab() refuses a bad prefix and an underlay that collides with th
     );
   }
 });
+
+Deno.test("startLab() that fails half-way removes what it made", async () => {
+  const prefix = uniquePrefix("fail");
+  const root = await Deno.makeTempDir({ prefix: "ovn-k8s-lab-fail-" });
+  try {
+    // A deadline no daemon can meet: the central databases never get to answer in time.
+    await assert.rejects(
+      startLab({ nodes: 1, prefix, dir: `${root}/lab`, timeoutMs: 1, log: silentLogger }),
+      /Timed out|aborted|Command failed/,
+    );
+    assert.deepEqual(await netnsWithPrefix(prefix), []);
+    assert.equal(await exists(`${root}/lab`), false);
+    const ps = await run(["ps", "-eo", "stat=,args="]);
+    const ours = ps.stdout.split("\n").filter((l) => l.includes(`${root}/lab`) && !/^Z/.test(l));
+    assert.deepEqual(ours, []);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
