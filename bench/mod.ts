@@ -10,6 +10,7 @@
 /** Benchmark name -> module path (each module runs when imported as main). */
 export const BENCHMARKS: Record<string, string> = {
   ovsdb_ports: "./ovsdb_ports.ts",
+  cni_startup: "./cni_startup.ts",
 };
 
 if (import.meta.main) {

@@ -24,7 +24,7 @@ import type { PortOps } from "./ovs_port.ts";
 import { accessFromExternalIds, type PodInfo, type PodReader } from "./pod_reader.ts";
 import { type Attachment, parsePrevResult, renderResult } from "./result.ts";
 import { Rollback } from "./rollback.ts";
-import type { VethOps } from "./veth.ts";
+import type { VethOps, VethSpec } from "./veth.ts";
 import { compareVersions, LATEST_VERSION, versionInfo } from "./version.ts";
 
 /** The plugin's boundaries. */
@@ -289,30 +289,20 @@ async function addWith(
   } catch (err) {
     throw new CniError(CniCode.InvalidConfig, (err as Error).message, { cause: err });
   }
-  let got: { network: PodNetwork; info: PodInfo };
-  try {
-    got = await timed(
-      phases,
-      "annotationMs",
-      () => waitForAnnotation(reader, ns, name, conf, deps),
-    );
-  } finally {
-    reader.close();
-  }
-  const net = got.network;
   const host = hostVethName(cenv.containerId);
   const hostMac = hostVethMac(cenv.containerId);
-  const spec = {
+  const spec: VethSpec = {
     hostName: host,
     hostMac,
     podName: cenv.ifName,
-    podMac: net.mac,
     netns: cenv.netns,
     mtu: conf.mtu,
   };
   const rollback = new Rollback(log);
-  try {
-    rollback.push(`delete veth ${host}`, () => deps.veth.deleteHost(host));
+  rollback.push(`delete veth ${host}`, () => deps.veth.deleteHost(host));
+  // The veth (and tx offload off) does not depend on the annotation: make it while the
+  // annotation is fetched. Its MAC and address are set once the annotation is known.
+  const made = (async () => {
     try {
       await timed(phases, "vethMs", () => deps.veth.create(spec));
     } catch (err) {
@@ -322,14 +312,39 @@ async function addWith(
       await deps.veth.deleteHost(host);
       await deps.veth.create(spec);
     }
-  } catch (err) {
+  })().then(
+    () =>
+      datapathType === "netdev"
+        ? timed(phases, "txOffMs", () => deps.veth.disableTxOffload(cenv.netns, cenv.ifName))
+          .catch((err) => {
+            throw new CniError(
+              CniCode.SetupFailure,
+              `Cannot turn tx checksum offload off on ${cenv.ifName} of pod ${pod} ` +
+                `(needed on the userspace datapath): ${commandText(err)}`,
+              { cause: err, details: "is ethtool installed?" },
+            );
+          })
+        : undefined,
+    (err) => {
+      throw new CniError(
+        CniCode.SetupFailure,
+        `Cannot create veth ${host} <-> ${cenv.ifName} for pod ${pod}: ${commandText(err)}`,
+        { cause: err, details: `is ${cenv.ifName} already present in ${cenv.netns}?` },
+      );
+    },
+  );
+  const annotated = timed(
+    phases,
+    "annotationMs",
+    () => waitForAnnotation(reader, ns, name, conf, deps),
+  ).finally(() => reader.close());
+  const [veth, ann] = await Promise.allSettled([made, annotated]);
+  if (ann.status === "rejected" || veth.status === "rejected") {
     await rollback.undo();
-    throw new CniError(
-      CniCode.SetupFailure,
-      `Cannot create veth ${host} <-> ${cenv.ifName} for pod ${pod}: ${commandText(err)}`,
-      { cause: err, details: `is ${cenv.ifName} already present in ${cenv.netns}?` },
-    );
+    throw ann.status === "rejected" ? ann.reason : (veth as PromiseRejectedResult).reason;
   }
+  const got = ann.value;
+  const net = got.network;
   const externalIds: Record<string, string> = {
     "iface-id": podIfaceId(ns, name),
     "attached-mac": net.mac,
@@ -344,9 +359,10 @@ async function addWith(
   try {
     rollback.push(`unplug ${host}`, () => ports.unplug(host));
     // Independent steps run together: each is a process or a round trip.
-    const [addressed, plugged, txOff] = await Promise.allSettled([
+    const [addressed, plugged] = await Promise.allSettled([
       timed(phases, "addressMs", () =>
         deps.veth.configurePod(cenv.netns, cenv.ifName, {
+          mac: net.mac,
           cidr: `${net.ip}/${net.prefixLength}`,
           gateway: net.gateway,
         })),
@@ -355,9 +371,6 @@ async function addWith(
         "plugMs",
         () => ports.plug({ bridge: conf.bridge, name: host, externalIds }),
       ),
-      datapathType === "netdev"
-        ? timed(phases, "txOffMs", () => deps.veth.disableTxOffload(cenv.netns, cenv.ifName))
-        : Promise.resolve(),
     ]);
     if (addressed.status === "rejected") {
       throw new CniError(
@@ -377,14 +390,6 @@ async function addWith(
           details: `does ${conf.bridge} exist? ovn-controller creates it; check "ovsdb" and ` +
             `"bridge" in the network config`,
         },
-      );
-    }
-    if (txOff.status === "rejected") {
-      throw new CniError(
-        CniCode.SetupFailure,
-        `Cannot turn tx checksum offload off on ${cenv.ifName} of pod ${pod} ` +
-          `(needed on the userspace datapath): ${commandText(txOff.reason)}`,
-        { cause: txOff.reason, details: "is ethtool installed?" },
       );
     }
     if (conf.ovnInstalledTimeoutMs > 0) {

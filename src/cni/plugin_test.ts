@@ -42,7 +42,7 @@ class World implements VethOps, PortOps {
     });
     this.podLinks.set(`${s.netns}/${s.podName}`, {
       name: s.podName,
-      mac: s.podMac,
+      mac: s.podMac ?? "12:34:56:78:9a:bc",
       mtu: s.mtu,
       up: false,
       addresses: [],
@@ -53,6 +53,7 @@ class World implements VethOps, PortOps {
   configurePod(netns: string, ifName: string, a: PodAddressing): Promise<void> {
     this.#maybeFail("configurePod");
     const l = this.podLinks.get(`${netns}/${ifName}`)!;
+    if (a.mac) l.mac = a.mac;
     l.up = true;
     l.addresses.push(a.cidr);
     l.routes.push({ dst: "0.0.0.0/0", gw: a.gateway });
@@ -186,6 +187,7 @@ Deno.test("runCni() ADD plugs the pod and prints a 1.0.0 result", async () => {
   assert.equal(port.externalIds["iface-id-ver"], "uid-1");
   assert.equal(port.externalIds["iface-status"], "active");
   assert.deepEqual(world.podLinks.get("/var/run/netns/p1/eth0")!.addresses, ["10.244.1.5/24"]);
+  assert.equal(world.podLinks.get("/var/run/netns/p1/eth0")!.mac, "0a:58:0a:f4:01:05");
   assert.equal(world.podLinks.get("/var/run/netns/p1/eth0")!.mtu, 1400);
   assert.ok(world.calls.includes("disableTxOffload"), "netdev bridge: tx off");
   assert.ok(world.calls.includes("waitInstalled"));
@@ -217,7 +219,10 @@ Deno.test("runCni() ADD fails with code 11 naming the pod when no annotation com
   assert.equal(e.cniVersion, "1.0.0");
   assert.match(e.msg, /pod default\/web-1: its "ovn" annotation did not appear within 0.3 s/);
   assert.match(e.details, /watcher/);
-  assert.deepEqual(world.calls, ["hostInfo"], "nothing created");
+  assert.equal(world.hostLinks.size, 0, "the veth made meanwhile is removed");
+  assert.equal(world.podLinks.size, 0);
+  assert.equal(world.ports.size, 0);
+  assert.ok(!world.calls.includes("plug"));
 });
 
 Deno.test("runCni() ADD reports a missing pod and a missing API server", async () => {
@@ -359,4 +364,14 @@ Deno.test("runCni() reports bad stdin and env with the spec's codes", async () =
   );
   const noArgs = env("ADD", { CNI_ARGS: "" });
   assert.equal(JSON.parse((await runCni(noArgs, conf(), deps)).stdout).code, 4);
+});
+
+Deno.test("runCni() ADD reports a veth that cannot be made, after reading the pod", async () => {
+  const { world, deps, pods } = setup();
+  world.fail.create = new CommandError(["ip"], 2, "RTNETLINK answers: Operation not permitted");
+  const e = JSON.parse((await runCni(env("ADD"), conf(), deps)).stdout);
+  assert.equal(e.code, 100);
+  assert.match(e.msg, /Cannot create veth .* <-> eth0 for pod default\/web-1: .*not permitted/);
+  assert.equal(pods.reads, 1);
+  assert.ok(!world.calls.includes("plug"));
 });

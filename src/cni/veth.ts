@@ -17,8 +17,8 @@ export interface VethSpec {
   hostMac: string;
   /** Pod end name (`CNI_IFNAME`). */
   podName: string;
-  /** Pod end MAC (from the annotation). */
-  podMac: string;
+  /** Pod end MAC; absent: the kernel's, until {@linkcode VethOps.configurePod} sets it. */
+  podMac?: string;
   /** Pod namespace path (`CNI_NETNS`). */
   netns: string;
   /** MTU of both ends. */
@@ -27,6 +27,8 @@ export interface VethSpec {
 
 /** Addressing of the pod end. */
 export interface PodAddressing {
+  /** MAC to set before the link goes up. */
+  mac?: string;
   /** `ip/len`. */
   cidr: string;
   /** Default gateway. */
@@ -142,8 +144,7 @@ export class IpVeth implements VethOps {
       "peer",
       "name",
       s.podName,
-      "address",
-      s.podMac,
+      ...(s.podMac ? ["address", s.podMac] : []),
       "mtu",
       mtu,
       "netns",
@@ -154,6 +155,7 @@ export class IpVeth implements VethOps {
   /** @inheritdoc */
   async configurePod(netns: string, ifName: string, a: PodAddressing): Promise<void> {
     const batch = [
+      ...(a.mac ? [`link set dev ${ifName} address ${a.mac}`] : []),
       `addr add ${a.cidr} dev ${ifName}`,
       `link set ${ifName} up`,
       `route add default via ${a.gateway} dev ${ifName}`,

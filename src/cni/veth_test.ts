@@ -34,13 +34,15 @@ Deno.test("IpVeth.create() makes the pod end inside the namespace in one command
 Deno.test("IpVeth.configurePod() batches address, up and route inside the namespace", async () => {
   const r = new FakeRunner(() => ok);
   await new IpVeth(r).configurePod("/run/netns/p", "eth0", {
+    mac: "0a:58:00:00:00:05",
     cidr: "10.0.0.5/24",
     gateway: "10.0.0.1",
   });
   assert.deepEqual(r.calls[0]!.argv, ["nsenter", "--net=/run/netns/p", "ip", "-batch", "-"]);
   assert.equal(
     r.calls[0]!.stdin,
-    "addr add 10.0.0.5/24 dev eth0\nlink set eth0 up\nroute add default via 10.0.0.1 dev eth0\n",
+    "link set dev eth0 address 0a:58:00:00:00:05\naddr add 10.0.0.5/24 dev eth0\n" +
+      "link set eth0 up\nroute add default via 10.0.0.1 dev eth0\n",
   );
 });
 
