@@ -18,11 +18,11 @@
  * @module
  */
 import type { RowChange } from "../ovsdb/mod.ts";
-import { OWNER_IDS } from "./external_ids.ts";
+import { OWNER_IDS, WATCHER_CONTROLLER } from "./external_ids.ts";
 import type { LoadBalancer, LoadBalancerGroup, LogicalRouter, LogicalSwitch } from "./nb_models.ts";
 
-/** The owner (`ovn-k8s-owner`) of every row the services controller makes. */
-export const SERVICE_CONTROLLER = "service-controller";
+/** The owner (`ovn-k8s-owner`) of every row the services controller makes: the watcher. */
+export const SERVICE_CONTROLLER = WATCHER_CONTROLLER;
 /** Owner kind of a per-service load balancer. */
 export const SERVICE_LB_KIND = "service-lb";
 /** Owner kind of a per-gateway-router load balancer made by the watcher. */
@@ -378,6 +378,15 @@ export class LbIndex {
       out.set(slot, this.gatewayLb(router, slot)!);
     }
     return out;
+  }
+
+  /** @returns every per-router load balancer (original's and ours), by uuid */
+  allGatewayLbs(): LbRow[] {
+    const out: LbRow[] = [];
+    for (const m of this.#gateway.values()) {
+      for (const set of m.values()) for (const u of set) out.push(this.#lbs.get(u)!);
+    }
+    return out.sort((a, b) => (a._uuid < b._uuid ? -1 : 1));
   }
 
   /** @returns the original's cluster load balancers (`k8s-cluster-lb-tcp/udp=yes`) */

@@ -21,7 +21,7 @@ import {
 } from "./lb_ops.ts";
 
 const owner = (service: string) => ({
-  "ovn-k8s-owner": "service-controller",
+  "ovn-k8s-owner": "watcher",
   "ovn-k8s-kind": "service-lb",
   "ovn-k8s-key": service,
 });
