@@ -473,3 +473,105 @@ Deno.test("watcher services: restart removes what was deleted while down, and wr
     assert.ok(w.part.controller!.queue.stats.added >= 1, "the service was reconciled");
   }
 });
+
+/** ovn-northd between a private NB and SB, stopped by its pidfile. */
+async function startNorthd(nbRemote: string, sbRemote: string) {
+  const dir = await Deno.makeTempDir({ prefix: "ovnk8s-northd-" });
+  const pidfile = `${dir}/northd.pid`;
+  const out = await new Deno.Command("ovn-northd", {
+    args: [
+      "--detach",
+      "--no-chdir",
+      "-vconsole:off",
+      `--pidfile=${pidfile}`,
+      `--unixctl=${dir}/northd.ctl`,
+      `--log-file=${dir}/northd.log`,
+      `--ovnnb-db=${nbRemote}`,
+      `--ovnsb-db=${sbRemote}`,
+    ],
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  if (out.code !== 0) {
+    throw new Error(`Cannot start ovn-northd: ${new TextDecoder().decode(out.stderr)}`);
+  }
+  return {
+    async [Symbol.asyncDispose]() {
+      const pid = Number((await Deno.readTextFile(pidfile).catch(() => "")).trim());
+      if (pid > 0) {
+        try {
+          Deno.kill(pid, "SIGTERM");
+        } catch { /* gone */ }
+        for (let i = 0; i < 100; i++) {
+          if (!(await Deno.stat(`/proc/${pid}`).then(() => true, () => false))) break;
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      }
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    },
+  };
+}
+
+Deno.test("watcher services with northd: no endpoints rejects, ClientIP affinity and SCTP become logical flows", async () => {
+  await using t = await setup();
+  await using sbSrv = await startOvsdbServer({ schema: "/usr/share/ovn/ovn-sb.ovsschema" });
+  await using _northd = await startNorthd(t.srv.remotes("unix"), sbSrv.remotes("unix"));
+  const sb = await OvsdbClient.connect({
+    remotes: sbSrv.remotes("unix"),
+    database: "OVN_Southbound",
+  });
+  try {
+    const { emu } = t;
+    emu.store.create(PODS, "default", pod("p1", "10.244.1.5", true));
+    const mk = (name: string, spec: Record<string, unknown>) =>
+      (emu.store.create(SERVICES, "default", { metadata: { name }, spec })["spec"] as {
+        clusterIP: string;
+      }).clusterIP;
+    const empty = mk("empty", { selector: { app: "none" }, ports: [{ port: 80 }] });
+    const aff = mk("aff", {
+      selector: { app: "web" },
+      sessionAffinity: "ClientIP",
+      sessionAffinityConfig: { clientIP: { timeoutSeconds: 60 } },
+      ports: [{ port: 80, targetPort: 8080 }],
+    });
+    const sctp = mk("sctp", {
+      selector: { app: "web" },
+      ports: [{ port: 5000, targetPort: 8080, protocol: "SCTP" }],
+    });
+    await using _w = await Watcher.start(t.srv, emu);
+    const flows = async (needle: string) => {
+      const [r] = await sb.transact([{
+        op: "select",
+        table: "Logical_Flow",
+        where: [],
+        columns: ["match", "actions"],
+      }]);
+      return ((r?.rows ?? []) as { match: string; actions: string }[]).filter((f) =>
+        f.match.includes(needle) || f.actions.includes(needle)
+      );
+    };
+    const rejects = await until("a reject flow for the VIP without endpoints", async () => {
+      const f = (await flows(`ip4.dst == ${empty} && tcp.dst == 80`)).filter((x) =>
+        x.actions.includes("reject")
+      );
+      return f.length ? f : undefined;
+    });
+    assert.ok(rejects.length >= 1);
+    await until(
+      "affinity flows for the ClientIP service",
+      async () =>
+        (await flows(`commit_lb_aff(vip = "${aff}:80"`)).some((f) =>
+          f.actions.includes("timeout = 60")
+        ),
+    );
+    await until(
+      "SCTP load balancing flows",
+      async () =>
+        (await flows(`ip4.dst == ${sctp} && sctp.dst == 5000`)).some((f) =>
+          f.actions.includes("10.244.1.5:8080")
+        ),
+    );
+  } finally {
+    sb.close();
+  }
+});
