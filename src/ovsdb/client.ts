@@ -75,6 +75,15 @@ export interface RequestOptions {
   signal?: AbortSignal;
 }
 
+/** Options of {@linkcode OvsdbClient.monitor}. */
+export interface MonitorOptions extends RequestOptions {
+  /**
+   * Protocol to start with (default `monitor_cond_since`; an older server makes the
+   * client fall back to `monitor_cond`, then `monitor`).
+   */
+  method?: "monitor_cond_since" | "monitor_cond" | "monitor";
+}
+
 /** What to monitor in one table. */
 export type TableMonitor<R> =
   | true
@@ -365,12 +374,12 @@ export class OvsdbClient<S = Record<string, CachedRow>> implements AsyncDisposab
    * rows are in the cache (their `insert` change events have fired).
    *
    * @param spec table -> `true` | columns | `{columns, where}`
-   * @param opts timeout and signal
+   * @param opts timeout, signal, and the protocol to start with
    * @returns the monitor handle
    * @throws {OvsdbError} kind `schema` for unknown tables/columns; `rpc`, `timeout`
    * @throws {TypeError} when a table is already monitored by this client
    */
-  async monitor(spec: MonitorSpec<S>, opts: RequestOptions = {}): Promise<Monitor> {
+  async monitor(spec: MonitorSpec<S>, opts: MonitorOptions = {}): Promise<Monitor> {
     const raw = spec as Record<string, TableMonitor<Record<string, unknown>>>;
     const tables = Object.keys(raw).filter((t) => raw[t] !== undefined);
     if (tables.length === 0) throw new TypeError("Cannot monitor: no table given");
@@ -383,13 +392,14 @@ export class OvsdbClient<S = Record<string, CachedRow>> implements AsyncDisposab
       spec: raw,
       tables,
       columns: new Map(),
-      method: this.#noSince ? "monitor_cond" : "monitor_cond_since",
+      method: opts.method ?? (this.#noSince ? "monitor_cond" : "monitor_cond_since"),
       lastTxnId: ZERO_UUID,
       synced: false,
     };
     const deadline = Date.now() + (opts.timeoutMs ?? this.#opts.requestTimeoutMs ?? 60_000);
     for (;;) {
       const session = await this.#ready(deadline - Date.now(), opts.signal, "monitor");
+      if (state.synced) break; // a reconnect re-issued it meanwhile
       this.#monitors.set(state.id, state);
       try {
         await this.#bounded(
@@ -401,10 +411,7 @@ export class OvsdbClient<S = Record<string, CachedRow>> implements AsyncDisposab
         break;
       } catch (err) {
         // A session lost during the request re-issues the monitor itself on reconnect.
-        if (err instanceof OvsdbError && err.kind === "disconnected" && !this.#closed) {
-          if (state.synced) break;
-          continue;
-        }
+        if (err instanceof OvsdbError && err.kind === "disconnected" && !this.#closed) continue;
         this.#monitors.delete(state.id);
         throw err;
       }

@@ -114,6 +114,7 @@ export {
   type ClientEvents,
   type ConnectOptions,
   type Monitor,
+  type MonitorOptions,
   type MonitorSpec,
   OvsdbClient,
   type RequestOptions,

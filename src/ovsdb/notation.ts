@@ -337,8 +337,9 @@ export function rowFromWire(
 
 /**
  * Applies an update2 "modify" difference (ovsdb-server(7) §4.1.14) to a plain value:
- * scalars are replaced, sets toggle the listed elements, maps remove keys given with
- * their current value, and add or replace the others.
+ * columns of at most one value (scalars and optional values) are replaced, sets toggle
+ * the listed elements, maps remove keys given with their current value, and add or
+ * replace the others.
  *
  * @param old current plain value
  * @param diff wire difference
@@ -352,7 +353,9 @@ export function applyDiff(old: Value | undefined, diff: unknown, type: ColumnTyp
     isScalar(type) ? type : { ...type, min: 0, max: Infinity },
     where,
   );
-  if (isScalar(type)) return d;
+  // Columns of at most one value carry the new value, not a difference (ovsdb-server 3.1
+  // sends ["set", []] when an optional value is cleared).
+  if (isScalar(type) || (type.value === undefined && type.max === 1)) return d;
   if (type.value !== undefined) {
     const out: Record<string, Atom> = { ...(old as Record<string, Atom> | undefined) };
     for (const [k, v] of Object.entries(d as Record<string, Atom>)) {

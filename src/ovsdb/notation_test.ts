@@ -130,6 +130,9 @@ Deno.test("applyDiff() follows update2 modify semantics for sets, maps and scala
   );
   assert.equal(applyDiff("old", "new", type("Switch", "name"), "n"), "new");
   assert.deepEqual(applyDiff([], 7, type("Port", "tag"), "t"), [7]);
+  // Optional values are replaced, as ovsdb-server sends them (cleared: an empty set).
+  assert.deepEqual(applyDiff([5], 7, type("Port", "tag"), "t"), [7]);
+  assert.deepEqual(applyDiff([5], ["set", []], type("Port", "tag"), "t"), []);
 });
 
 Deno.test("valuesEqual() compares sets regardless of order", () => {

@@ -243,3 +243,90 @@ async function poll(cond: () => boolean, timeoutMs = 10_000): Promise<void> {
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+Deno.test("OvsdbClient.monitor() keeps the cache exact with update, update2 and update3", async () => {
+  await using srv = await startOvsdbServer({ schema: NB_SCHEMA });
+  await using writer = await OvsdbClient.connect<NbTables>({
+    remotes: srv.remotes("unix"),
+    database: DB,
+    timeoutMs: 10_000,
+  });
+  const methods = ["monitor", "monitor_cond", "monitor_cond_since"] as const;
+  const readers = [];
+  for (const method of methods) {
+    const r = await OvsdbClient.connect<NbTables>({
+      remotes: srv.remotes("tcp"),
+      database: DB,
+      timeoutMs: 10_000,
+    });
+    readers.push(r);
+    const m = await r.monitor({ Logical_Switch_Port: true }, { method });
+    assert.equal(m.method, method);
+  }
+  try {
+    const [p] = await writer.transact([
+      nb.insert("Logical_Switch_Port", {
+        name: "p",
+        addresses: ["a", "b"],
+        external_ids: { k1: "v1", k2: "v2" },
+      }, { uuidName: "p" }),
+      nb.insert("Logical_Switch", { name: "sw", ports: ["p"] }),
+    ]);
+    const uuid = p!.uuid!;
+    const steps: [string, () => Promise<unknown>][] = [
+      ["set and map diffs", () =>
+        writer.transact([
+          nb.mutate("Logical_Switch_Port", [["_uuid", "==", uuid]], [
+            ["addresses", "delete", ["a"]],
+            ["addresses", "insert", ["c"]],
+            ["external_ids", "delete", ["k1"]],
+            ["external_ids", "insert", { k3: "v3" }],
+          ]),
+          nb.update("Logical_Switch_Port", [["_uuid", "==", uuid]], {
+            type: "router",
+            tag_request: [5],
+          }),
+        ])],
+      ["value replaced in a map", () =>
+        writer.transact([
+          nb.update("Logical_Switch_Port", [["_uuid", "==", uuid]], {
+            external_ids: { k2: "changed", k3: "v3" },
+            tag_request: [],
+          }),
+        ])],
+      ["delete", () => writer.transact([nb.delete("Logical_Switch", [["name", "==", "sw"]])])],
+    ];
+    for (const [what, step] of steps) {
+      await step();
+      const [sel] = await writer.transact([nb.select("Logical_Switch_Port", [])]);
+      const truth = normalize(sel!.rows!);
+      for (const [i, r] of readers.entries()) {
+        // The writer's reply can precede a reader's update: wait for convergence.
+        const end = Date.now() + 10_000;
+        let mirror: Record<string, unknown> = {};
+        while (Date.now() < end) {
+          mirror = normalize(r.cache.table("Logical_Switch_Port").all());
+          try {
+            assert.deepEqual(mirror, truth);
+            break;
+          } catch { /* not yet */ }
+          await new Promise((res) => setTimeout(res, 20));
+        }
+        assert.deepEqual(mirror, truth, `${methods[i]} after ${what}`);
+      }
+    }
+  } finally {
+    for (const r of readers) r.close();
+  }
+});
+
+/** Rows by uuid, without `_version`, sets sorted (the cache keeps sets in arrival order). */
+function normalize(rows: readonly object[]): Record<string, unknown> {
+  return Object.fromEntries(rows.map((row) => {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(row)) {
+      if (k !== "_version") out[k] = Array.isArray(v) ? [...v].sort() : v;
+    }
+    return [(row as { _uuid: string })._uuid, out];
+  }));
+}
