@@ -72,7 +72,13 @@ export {
   parseListenAddress,
   serveMetrics,
 } from "./metrics_server.ts";
-export { type GroupResults, NbWriter, type OpGroup, type Transactor } from "./nb_writer.ts";
+export {
+  type CommitGroupsOptions,
+  type GroupResults,
+  NbWriter,
+  type OpGroup,
+  type Transactor,
+} from "./nb_writer.ts";
 export {
   mergeMonitorSpecs,
   type NbClient,

@@ -32,6 +32,15 @@ export interface GroupResults<K = string> {
   failed: Map<K, unknown>;
 }
 
+/** Options of {@linkcode NbWriter.commitGroups}. */
+export interface CommitGroupsOptions {
+  /**
+   * Rewrites the operations of each attempt before sending (e.g. `coalesceSetMutations`
+   * from `src/ovn`); the committed keys then get empty result lists.
+   */
+  transform?: (ops: Operation[]) => Operation[];
+}
+
 /** Counts and times NB transactions. */
 export class NbWriter {
   readonly #db: Transactor;
@@ -102,11 +111,13 @@ export class NbWriter {
    *
    * @param controller who writes (a metric label)
    * @param groups operations by key; groups without operations count as committed
+   * @param opts a transform of each attempt's operations
    * @returns committed and failed keys
    */
   async commitGroups<K>(
     controller: string,
     groups: readonly OpGroup<K>[],
+    opts: CommitGroupsOptions = {},
   ): Promise<GroupResults<K>> {
     const out: GroupResults<K> = { committed: new Map(), failed: new Map() };
     const nonEmpty: OpGroup<K>[] = [];
@@ -114,18 +125,24 @@ export class NbWriter {
       if (g.ops.length === 0) out.committed.set(g.key, []);
       else nonEmpty.push(g);
     }
-    await this.#commit(controller, nonEmpty, out);
+    await this.#commit(controller, nonEmpty, out, opts.transform);
     return out;
   }
 
-  async #commit<K>(controller: string, groups: OpGroup<K>[], out: GroupResults<K>): Promise<void> {
+  async #commit<K>(
+    controller: string,
+    groups: OpGroup<K>[],
+    out: GroupResults<K>,
+    transform: ((ops: Operation[]) => Operation[]) | undefined,
+  ): Promise<void> {
     if (groups.length === 0) return;
-    const ops = groups.flatMap((g) => g.ops);
+    const flat = groups.flatMap((g) => g.ops);
+    const ops = transform ? transform(flat) : flat;
     try {
       const results = await this.transact(controller, ops);
       let i = 0;
       for (const g of groups) {
-        out.committed.set(g.key, results.slice(i, i + g.ops.length));
+        out.committed.set(g.key, transform ? [] : results.slice(i, i + g.ops.length));
         i += g.ops.length;
       }
     } catch (err) {
@@ -136,8 +153,8 @@ export class NbWriter {
         return;
       }
       const mid = groups.length >> 1;
-      await this.#commit(controller, groups.slice(0, mid), out);
-      await this.#commit(controller, groups.slice(mid), out);
+      await this.#commit(controller, groups.slice(0, mid), out, transform);
+      await this.#commit(controller, groups.slice(mid), out, transform);
     }
   }
 }

@@ -4,6 +4,8 @@
  *
  * @module
  */
+import { NodeController } from "./node_controller.ts";
+import { PodController } from "./pod_controller.ts";
 import type { WatcherPart } from "./watcher.ts";
 
 /** Tuning of the parts (all optional; defaults suit production). */
@@ -12,6 +14,8 @@ export interface PartsOptions {
   batchSize?: number;
   /** Concurrent pod annotation patches (default 32). */
   annotateConcurrency?: number;
+  /** Retries of a failing key before it waits for its next event (default 10). */
+  maxRetries?: number;
 }
 
 /**
@@ -21,6 +25,10 @@ export interface PartsOptions {
  * @returns the parts, in repair and run order
  */
 export function watcherParts(opts: PartsOptions = {}): WatcherPart[] {
-  void opts;
-  return [];
+  const pods = new PodController({
+    ...(opts.batchSize ? { batchSize: opts.batchSize } : {}),
+    ...(opts.annotateConcurrency ? { annotateConcurrency: opts.annotateConcurrency } : {}),
+    ...(opts.maxRetries ? { maxRetries: opts.maxRetries } : {}),
+  });
+  return [pods.part, new NodeController().part];
 }

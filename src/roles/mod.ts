@@ -44,7 +44,11 @@ export const ROLES: readonly RoleEntry[] = [
   { name: "gateway-init", summary: "initialize a gateway router (dedicated NIC or shared bridge)" },
   { name: "nics-to-bridge", summary: "move NICs' addresses and routes onto OVS bridges br<nic>" },
   { name: "gateway-helper", summary: "demultiplex a shared NIC between the host and OVN" },
-  { name: "watcher", summary: "program pods, services and endpoints into OVN" },
+  {
+    name: "watcher",
+    summary: "program pods, services and endpoints into OVN",
+    load: () => import("./watcher.ts"),
+  },
   {
     name: "cni",
     summary: "the CNI plugin (also ovn-k8s-cni-overlay, ovn_cni, or CNI_COMMAND set)",
