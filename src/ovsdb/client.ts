@@ -567,10 +567,9 @@ export class OvsdbClient<S = Record<string, CachedRow>> implements AsyncDisposab
           ? err
           : new OvsdbError("connect", `Cannot connect to ${remote.text}: ${String(err)}`);
         this.#lastError = e;
-        this.#log.debug("ovsdb: connection attempt failed", {
-          remote: remote.text,
-          err: e.message,
-        });
+        const fields = { remote: remote.text, err: e.message };
+        if (e.kind === "schema") this.#log.warn("ovsdb: connection attempt failed", fields);
+        else this.#log.debug("ovsdb: connection attempt failed", fields);
         if (e.kind === "schema" && this.#schema === undefined) {
           this.#fatal = e;
           for (const w of this.#waiters) w.reject(e);
@@ -588,12 +587,19 @@ export class OvsdbClient<S = Record<string, CachedRow>> implements AsyncDisposab
   }
 
   async #open(remote: Remote): Promise<RpcSession> {
-    const conn = await this.#bounded(
-      openRemote(remote, this.#opts.tls),
-      this.#opts.timeoutMs ?? 30_000,
-      this.#closeAc.signal,
-      `connect to ${remote.text}`,
-    );
+    const opening = openRemote(remote, this.#opts.tls);
+    let conn: Deno.Conn;
+    try {
+      conn = await this.#bounded(
+        opening,
+        this.#opts.timeoutMs ?? 30_000,
+        this.#closeAc.signal,
+        `connect to ${remote.text}`,
+      );
+    } catch (err) {
+      opening.then((c) => c.close(), () => {}); // late connection after a timeout or close
+      throw err;
+    }
     // deno-lint-ignore prefer-const
     let session: RpcSession;
     const opened = new RpcSession(conn, {
