@@ -16,7 +16,10 @@
  *
  * @module
  */
-import { openRemote, parseRemote, RpcSession } from "../ovsdb/mod.ts";
+// The framing/RPC and remote modules only, not ovsdb/mod.ts: the CNI path does not load
+// the client, cache, schema and notation modules it does not use.
+import { openRemote, parseRemote } from "../ovsdb/remote.ts";
+import { RpcSession } from "../ovsdb/rpc.ts";
 import type { HostInfo, PlugSpec, PortOps, PortState } from "./ovs_port.ts";
 
 /** Options of {@linkcode OvsdbPorts}. */

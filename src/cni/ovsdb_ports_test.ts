@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { RpcSession } from "../ovsdb/mod.ts";
+import type { RpcSession } from "../ovsdb/rpc.ts";
 import { OvsdbPorts } from "./ovsdb_ports.ts";
 
 /** A session that answers transactions from a function and records them. */

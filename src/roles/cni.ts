@@ -77,7 +77,11 @@ export async function main(args: string[], ctx: RoleContext): Promise<number> {
     ctx.stdout(HELP);
     return 0;
   }
-  const stdin = await new Response(Deno.stdin.readable).text();
+  // A runtime always passes the config on stdin; a person at a terminal gets the error
+  // about CNI_COMMAND at once instead of a plugin waiting for input.
+  const stdin = !ctx.env("CNI_COMMAND") || Deno.stdin.isTerminal()
+    ? ""
+    : await new Response(Deno.stdin.readable).text();
   const { log, close } = openLog(stdin, ctx.log);
   try {
     const runner = new ProcessRunner();

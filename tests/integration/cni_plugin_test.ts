@@ -153,6 +153,21 @@ Deno.test("cni plugin: ADD, CHECK, chaining, DEL and rollback on real OVS/OVN", 
         "0.4.0",
         "1.0.0",
       ]);
+      // By the original names, by any name with CNI_COMMAND set, and as `ovn-k8s cni`.
+      for (const argv0 of ["ovn_cni", "ovn-k8s-cni-overlay", "10-whatever"]) {
+        const byName = await runner.run([DENO, "run", "-A", MAIN], {
+          env: { OVN_K8S_ARGV0: argv0, CNI_COMMAND: "VERSION" },
+          stdin: '{"cniVersion":"0.4.0"}',
+        });
+        assert.equal(JSON.parse(byName.stdout).cniVersion, "0.4.0", argv0);
+      }
+      const sub = await runner.run([DENO, "run", "-A", MAIN, "cni"], {
+        env: { CNI_COMMAND: "" },
+        check: false,
+      });
+      assert.equal(sub.code, 1);
+      assert.equal(JSON.parse(sub.stdout).code, 4, "stdout carries only the error JSON");
+      assert.match(sub.stderr, /CNI_COMMAND is not set/, "the log goes to stderr");
     });
 
     await t.step("ADD plugs pod1 into br-int and waits for ovn-installed", async () => {
