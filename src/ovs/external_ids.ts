@@ -42,6 +42,8 @@ export const HOST_KEYS = {
   hostname: "hostname",
   /** Flags `ovn-k8s run` passes to the central role (space-separated). */
   centralOptions: "ovn-k8s-central-options",
+  /** Flags `ovn-k8s run` passes to the watcher on a master (space-separated). */
+  watcherOptions: "ovn-k8s-watcher-options",
   /** Datapath type of br-int when ovn-controller creates it. */
   bridgeDatapathType: "ovn-bridge-datapath-type",
 } as const;

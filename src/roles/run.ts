@@ -3,12 +3,14 @@
  * and settings from the local `Open_vSwitch` row's `external_ids` (written by
  * setup-host), infers what it can when a key is absent (rules in docs/run.md and
  * {@linkcode planRun}), runs the inits of its roles, then the long-running parts:
- * the central daemons (supervised by the central role). The watcher and the gateway
- * helper are not built yet: `run` says so in a log line and keeps running what exists.
+ * the central daemons (supervised by the central role) and, on a master, the watcher
+ * (when the registry has it), each restarted with a growing delay when it ends on its
+ * own. What is not built yet (the gateway) is said in a log line; `run` keeps running
+ * what exists, until SIGTERM.
  *
  * @module
  */
-import { parseCommand, renderUsage, ValidationError } from "../cli/mod.ts";
+import { exitCodeOf, parseCommand, renderUsage, ValidationError } from "../cli/mod.ts";
 import { HOST_KEYS } from "../ovs/mod.ts";
 import {
   connectLocal,
@@ -19,7 +21,9 @@ import {
 } from "./_local_ovs.ts";
 import { buildInitOptions, type InitInputs, parseIntFlag, realInitDeps } from "./_init_cli.ts";
 import { initNode, type NodeInitDeps } from "./_node_init.ts";
+import type { Logger } from "../log/mod.ts";
 import type { RoleContext, RoleMain } from "./context.ts";
+import { findRole } from "./mod.ts";
 
 const OPTIONS = {
   "ovs-db": { type: "string", arg: "REMOTE", help: "local OVSDB (default $OVS_RUNDIR/db.sock)" },
@@ -49,9 +53,13 @@ export interface RunPlan {
   init: InitInputs;
   /** Arguments of the central role. */
   centralArgs: string[];
+  /** Arguments of the watcher (master). */
+  watcherArgs: string[];
 }
 
 const ORDER = ["central", "master", "minion", "gateway"];
+
+const words = (text: string | undefined) => (text ?? "").split(/\s+/).filter((a) => a !== "");
 
 function isLocalRemote(remote: string): boolean {
   return remote.split(",").every((r) => {
@@ -129,7 +137,8 @@ export function planRun(ids: Record<string, string>, hostname: string): RunPlan 
       serviceCidr: ids[HOST_KEYS.serviceCidr],
       mtu: ids[HOST_KEYS.mtu],
     },
-    centralArgs: (ids[HOST_KEYS.centralOptions] ?? "").split(/\s+/).filter((a) => a !== ""),
+    centralArgs: words(ids[HOST_KEYS.centralOptions]),
+    watcherArgs: words(ids[HOST_KEYS.watcherOptions]),
   };
 }
 
@@ -139,19 +148,73 @@ export interface RunDeps {
   init: NodeInitDeps;
   /** Local OVSDB connector. */
   connect: DbConnector;
-  /** The central role's entry point. */
-  central: () => Promise<RoleMain>;
+  /** Loads a role's entry point from the registry; `undefined` while it is not built. */
+  loadRole: (name: string) => (() => Promise<RoleMain>) | undefined;
   /** This host's name. */
   hostname: () => string;
+  /** First delay before restarting a long-running part that ended (default 1 s). */
+  restartDelayMs?: number;
+}
+
+/** Longest delay between restarts of a failing long-running part. */
+const MAX_RESTART_DELAY_MS = 30_000;
+
+/**
+ * Runs a long-running role until `signal`, restarting it when it ends on its own (with
+ * a doubling delay, reset after a minute of good running), so one failing part (a
+ * watcher whose API server is not up yet) never takes the others (the central
+ * databases) down.
+ *
+ * @param name role name for the log
+ * @param roleMain its entry point
+ * @param args its arguments
+ * @param o context, stop signal, first delay, logger
+ */
+export async function supervise(
+  name: string,
+  roleMain: RoleMain,
+  args: string[],
+  o: { ctx: RoleContext; signal: AbortSignal; minDelayMs: number; log: Logger },
+): Promise<void> {
+  let delay = o.minDelayMs;
+  while (!o.signal.aborted) {
+    const t0 = Date.now();
+    let outcome: string;
+    try {
+      outcome = `exit ${await roleMain(args, { ...o.ctx, signal: o.signal })}`;
+    } catch (err) {
+      outcome = `exit ${exitCodeOf(err)}: ${err instanceof Error ? err.message : String(err)}`;
+    }
+    if (o.signal.aborted) break;
+    if (Date.now() - t0 > 60_000) delay = o.minDelayMs;
+    o.log.warn(`${name} ended (${outcome}); restarting`, { inMs: delay });
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(done, delay);
+      function done() {
+        clearTimeout(t);
+        o.signal.removeEventListener("abort", done);
+        resolve();
+      }
+      o.signal.addEventListener("abort", done, { once: true });
+    });
+    delay = Math.min(delay * 2, MAX_RESTART_DELAY_MS);
+  }
+}
+
+/**
+ * Loads a role through the registry of src/roles/mod.ts.
+ *
+ * @param name subcommand name
+ * @returns a loader, or `undefined` when the role is not built yet
+ */
+export function registryRole(name: string): (() => Promise<RoleMain>) | undefined {
+  const load = findRole(name)?.load;
+  return load ? async () => (await load()).main : undefined;
 }
 
 function realRunDeps(ctx: RoleContext): RunDeps {
-  return {
-    init: realInitDeps(ctx.log),
-    connect: realInitDeps(ctx.log).connect,
-    central: async () => (await import("./central.ts")).main,
-    hostname: () => Deno.hostname(),
-  };
+  const init = realInitDeps(ctx.log);
+  return { init, connect: init.connect, loadRole: registryRole, hostname: () => Deno.hostname() };
 }
 
 const NAMES = {
@@ -205,42 +268,70 @@ export async function runRun(
     buildInitOptions(r, init, NAMES, ctx.env)
   );
 
-  let central: Promise<number> | undefined;
-  if (plan.roles.includes("central")) {
-    const centralMain = await deps.central();
-    const cargs = [...plan.centralArgs, ...(p.flag("once") ? ["--one-shot"] : [])];
-    log.info("starting the central role", { args: cargs.join(" ") });
-    central = centralMain(cargs, { ...ctx, log: log.child("central") });
-    if (p.flag("once")) {
-      const code = await central;
-      if (code !== 0) return code;
-      central = undefined;
+  const once = p.flag("once");
+  // Long-running parts share one signal: SIGTERM, or another part ending, stops them all.
+  const stop = new AbortController();
+  const onAbort = () => stop.abort(ctx.signal.reason);
+  ctx.signal.addEventListener("abort", onAbort, { once: true });
+  if (ctx.signal.aborted) onAbort();
+  const running: Promise<void>[] = [];
+  const start = (name: string, roleMain: RoleMain, roleArgs: string[]) => {
+    log.info(`starting the ${name} role`, { args: roleArgs.join(" ") });
+    running.push(supervise(name, roleMain, roleArgs, {
+      ctx: { ...ctx, log: log.child(name) },
+      signal: stop.signal,
+      minDelayMs: deps.restartDelayMs ?? 1000,
+      log,
+    }));
+  };
+  try {
+    if (plan.roles.includes("central")) {
+      const centralMain = await deps.loadRole("central")!();
+      if (once) {
+        const code = await centralMain([...plan.centralArgs, "--one-shot"], {
+          ...ctx,
+          log: log.child("central"),
+        });
+        if (code !== 0) return code;
+      } else start("central", centralMain, plan.centralArgs);
     }
+    for (const o of inits) {
+      const r = await initNode(o, deps.init);
+      log.info(`${o.role}-init done`, {
+        node: o.node,
+        subnet: r.subnet.toString(),
+        nbWrites: r.nbWrites,
+      });
+    }
+    if (plan.roles.includes("gateway")) {
+      log.warn("gateway role: gateway-init and the gateway helper are not built yet; skipped");
+    }
+    if (plan.roles.includes("master")) {
+      const watcher = deps.loadRole("watcher");
+      if (!watcher) log.warn("master role: the watcher is not built yet; not started");
+      else if (!once) start("watcher", await watcher(), plan.watcherArgs);
+    }
+    ctx.stdout(`run: roles ${plan.roles.join(",")} initialised`);
+    if (once) return 0;
+    if (!running.length) {
+      log.info("nothing long-running is built for these roles yet; waiting for SIGTERM");
+      if (!stop.signal.aborted) {
+        await new Promise<void>((resolve) =>
+          stop.signal.addEventListener("abort", () => resolve(), { once: true })
+        );
+      }
+      return 0;
+    }
+    await Promise.all(running);
+    return 0;
+  } catch (err) {
+    // An init failed: stop what was started before reporting it.
+    stop.abort(err);
+    await Promise.all(running);
+    throw err;
+  } finally {
+    ctx.signal.removeEventListener("abort", onAbort);
   }
-  for (const o of inits) {
-    const r = await initNode(o, deps.init);
-    log.info(`${o.role}-init done`, {
-      node: o.node,
-      subnet: r.subnet.toString(),
-      nbWrites: r.nbWrites,
-    });
-  }
-  if (plan.roles.includes("gateway")) {
-    log.warn("gateway role: gateway-init and the gateway helper are not built yet; skipped");
-  }
-  if (plan.roles.includes("master")) {
-    log.warn("master role: the watcher is not built yet; not started");
-  }
-  ctx.stdout(`run: roles ${plan.roles.join(",")} initialised`);
-  if (p.flag("once")) return 0;
-  if (central) return await central;
-  log.info("nothing long-running is built for these roles yet; waiting for SIGTERM");
-  if (!ctx.signal.aborted) {
-    await new Promise<void>((resolve) =>
-      ctx.signal.addEventListener("abort", () => resolve(), { once: true })
-    );
-  }
-  return 0;
 }
 
 /**

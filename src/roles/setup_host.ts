@@ -60,6 +60,11 @@ const OPTIONS = {
     arg: "ARGS",
     help: "flags `run` passes to the central role (space-separated)",
   },
+  "watcher-options": {
+    type: "string",
+    arg: "ARGS",
+    help: "flags `run` passes to the watcher on a master (space-separated)",
+  },
   "ovs-db": { type: "string", arg: "REMOTE", help: "local OVSDB (default $OVS_RUNDIR/db.sock)" },
   timeout: { type: "string", arg: "SECONDS", help: `connect timeout (${DEFAULT_DB_TIMEOUT_S})` },
   help: { type: "boolean", short: "h", help: "show this help" },
@@ -206,6 +211,7 @@ export function desiredHostIds(
     set(HOST_KEYS.bridgeDatapathType, dp);
   }
   set(HOST_KEYS.centralOptions, p.string("central-options"));
+  set(HOST_KEYS.watcherOptions, p.string("watcher-options"));
   return ids;
 }
 

@@ -510,10 +510,21 @@ Deno.test("run reads roles from external_ids, infers the rest, and fails clearly
       "--node-subnet=10.64.5.0/24",
     ]);
     await setupHost(n, nb, ["--roles=minion", "--node-name=rn"]);
-    const deps = (h: Host) => ({
+    const watcherCalls: string[][] = [];
+    const watcherExit: { code?: number } = {};
+    // A stand-in watcher: runs until its signal, or exits with watcherExit.
+    const fakeWatcher = (args: string[], c: RoleContext) => {
+      watcherCalls.push(args);
+      if (watcherExit.code !== undefined) return Promise.resolve(watcherExit.code);
+      return new Promise<number>((resolve) =>
+        c.signal.addEventListener("abort", () => resolve(0), { once: true })
+      );
+    };
+    const deps = (h: Host, withWatcher = false) => ({
       init: h.deps,
       connect: h.deps.connect,
-      central: () => Promise.reject(new Error("no central role here")),
+      loadRole: (name: string) =>
+        withWatcher && name === "watcher" ? () => Promise.resolve(fakeWatcher) : undefined,
       hostname: () => "unused",
     });
     assert.equal(await runRun([`--ovs-db=${m.ovsDb}`, "--once"], ctx(), deps(m)), 0);
@@ -529,6 +540,25 @@ Deno.test("run reads roles from external_ids, infers the rest, and fails clearly
     const running = runRun([`--ovs-db=${n.ovsDb}`], ctx([], ac.signal), deps(n));
     ac.abort();
     assert.equal(await running, 0);
+    // On a master, run starts the watcher when the registry has it, with its options,
+    // restarts it when it ends on its own, and stops it on SIGTERM.
+    await setupHost(m, nb, ["--watcher-options=--overlay  --resync 30"]);
+    const ac2 = new AbortController();
+    const out: string[] = [];
+    const master = runRun([`--ovs-db=${m.ovsDb}`], ctx(out, ac2.signal), deps(m, true));
+    while (!out.length) await new Promise((r) => setTimeout(r, 20));
+    ac2.abort();
+    assert.equal(await master, 0);
+    assert.deepEqual(watcherCalls, [["--overlay", "--resync", "30"]]);
+    watcherExit.code = 3;
+    const ac3 = new AbortController();
+    const restarting = runRun([`--ovs-db=${m.ovsDb}`], ctx([], ac3.signal), {
+      ...deps(m, true),
+      restartDelayMs: 1,
+    });
+    while (watcherCalls.length < 4) await new Promise((r) => setTimeout(r, 20));
+    ac3.abort();
+    assert.equal(await restarting, 0);
 
     await using ovs = await OvsdbClient.connect({
       remotes: none.ovsDb,

@@ -254,13 +254,16 @@ Deno.test("run with only external_ids set (by setup-host) reaches the same state
     for (const n of [n2, n3]) await ok(n, ["run", "--once", ...cni(n)]);
     assert.deepEqual(await nbVersions(nb), before);
   } finally {
-    child.kill("SIGTERM");
+    try {
+      child.kill("SIGTERM");
+    } catch { /* it ended by itself: the status below says how */ }
     const status = await child.status;
     const err = await new Response(child.stderr).text();
     await stdout.cancel().catch(() => {});
     assert.equal(status.code, 0, `run on node1 exits 0 on SIGTERM: ${err}`);
     // What is not built yet is said, not silently skipped.
-    assert.match(err, /the watcher is not built yet; not started/);
+    // (Or, once the watcher is built: started, and restarted while no API server answers.)
+    assert.match(err, /the watcher is not built yet; not started|starting the watcher role/);
     assert.match(err, /\|roles roles=central,master,minion /);
   }
 });
