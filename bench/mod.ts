@@ -11,6 +11,7 @@
 export const BENCHMARKS: Record<string, string> = {
   ovsdb_ports: "./ovsdb_ports.ts",
   cni_startup: "./cni_startup.ts",
+  node_init: "./node_init.ts",
 };
 
 if (import.meta.main) {
