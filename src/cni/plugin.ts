@@ -25,7 +25,7 @@ import { accessFromExternalIds, type PodInfo, type PodReader } from "./pod_reade
 import { type Attachment, parsePrevResult, renderResult } from "./result.ts";
 import { Rollback } from "./rollback.ts";
 import type { VethOps, VethSpec } from "./veth.ts";
-import { compareVersions, LATEST_VERSION, versionInfo } from "./version.ts";
+import { compareVersions, LATEST_VERSION, SUPPORTED_VERSIONS, versionInfo } from "./version.ts";
 
 /** The plugin's boundaries. */
 export interface CniDeps {
@@ -128,7 +128,9 @@ export async function runCni(
     });
     return { stdout, exitCode: 0 };
   } catch (err) {
-    const json = toErrorJson(err, version);
+    // Errors speak a version we support, even when the config's is the problem.
+    const supported = (SUPPORTED_VERSIONS as readonly string[]).includes(version);
+    const json = toErrorJson(err, supported ? version : LATEST_VERSION);
     deps.log.error("CNI command failed", {
       code: json.code,
       error: json.msg,

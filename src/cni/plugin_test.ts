@@ -358,10 +358,9 @@ Deno.test("runCni() VERSION answers without a config, echoing its cniVersion", a
 Deno.test("runCni() reports bad stdin and env with the spec's codes", async () => {
   const { deps } = setup();
   assert.equal(JSON.parse((await runCni(env("ADD"), "{", deps)).stdout).code, 6);
-  assert.equal(
-    JSON.parse((await runCni(env("ADD"), '{"cniVersion":"2.0.0"}', deps)).stdout).code,
-    1,
-  );
+  const v = JSON.parse((await runCni(env("ADD"), '{"cniVersion":"2.0.0"}', deps)).stdout);
+  assert.equal(v.code, 1);
+  assert.equal(v.cniVersion, "1.0.0", "an error speaks a version we support");
   const noArgs = env("ADD", { CNI_ARGS: "" });
   assert.equal(JSON.parse((await runCni(noArgs, conf(), deps)).stdout).code, 4);
 });
