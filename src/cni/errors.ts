@@ -85,7 +85,9 @@ export function toErrorJson(err: unknown, cniVersion: string): CniErrorJson {
     c !== undefined && causes.length < 5;
     c = c instanceof Error ? c.cause : undefined
   ) {
-    causes.push(c instanceof Error ? c.message : String(c));
+    const text = c instanceof Error ? c.message : String(c);
+    // Messages usually quote their cause already: keep details free of repeats.
+    if (![msg, details ?? "", ...causes].some((t) => t.includes(text))) causes.push(text);
   }
   if (causes.length) details = [details, ...causes].filter(Boolean).join(": ");
   return { cniVersion, code, msg, ...(details ? { details } : {}) };

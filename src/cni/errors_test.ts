@@ -42,3 +42,12 @@ Deno.test("versionInfo() lists the supported versions and echoes the config's", 
   });
   assert.equal(versionInfo().cniVersion, "1.0.0");
 });
+
+Deno.test("toErrorJson() does not repeat a cause the message already quotes", () => {
+  const cause = new Error("No such file or directory (os error 2)");
+  const e = new CniError(106, `Cannot remove port v: ${cause.message}`, {
+    cause,
+    details: "is ovsdb-server running?",
+  });
+  assert.equal(toErrorJson(e, "1.0.0").details, "is ovsdb-server running?");
+});

@@ -234,6 +234,19 @@ async function waitForAnnotation(
   }
 }
 
+/** Whether CNI_NETNS exists; other failures (permissions) are reported as code 3. */
+async function netnsPresent(deps: CniDeps, netns: string): Promise<boolean> {
+  try {
+    return await deps.netnsExists(netns);
+  } catch (err) {
+    throw new CniError(
+      CniCode.UnknownContainer,
+      `Cannot use network namespace ${netns} (CNI_NETNS): ${(err as Error).message}`,
+      { cause: err },
+    );
+  }
+}
+
 function commandText(err: unknown): string {
   return err instanceof CommandError ? err.stderr || err.message : (err as Error).message;
 }
@@ -255,7 +268,7 @@ async function cmdAdd(
   phases: Record<string, number> = {},
 ) {
   const pod = `${cenv.podNamespace}/${cenv.podName}`;
-  if (!(await deps.netnsExists(cenv.netns))) {
+  if (!(await netnsPresent(deps, cenv.netns))) {
     throw new CniError(
       CniCode.UnknownContainer,
       `Cannot set up pod ${pod}: network namespace ${cenv.netns} (CNI_NETNS) does not exist`,
@@ -469,7 +482,7 @@ async function cmdCheck(conf: NetConf, cenv: CniEnv, deps: CniDeps): Promise<voi
     );
   }
   const prev = parsePrevResult(conf.prevResult);
-  if (!(await deps.netnsExists(cenv.netns))) {
+  if (!(await netnsPresent(deps, cenv.netns))) {
     throw new CniError(
       CniCode.UnknownContainer,
       `Cannot CHECK pod ${pod}: network namespace ${cenv.netns} (CNI_NETNS) does not exist`,
