@@ -321,6 +321,11 @@ Deno.test("master-init and minion-init reject bad input with exit 2 and write no
         minion({ "cluster-ip-subnet": "192.168.0.0/17" }),
         /initialised with 192\.168\.0\.0\/16/,
       ],
+      [
+        "auto size larger than the cluster",
+        minion({ "minion-switch-subnet": "auto", "node-subnet-size": "12" }),
+        /Cannot allocate a \/12 node subnet from --cluster-ip-subnet 192\.168\.0\.0\/16/,
+      ],
       ["empty node name", minion({ "node-name": "" }), /--node-name "": it is empty/],
       [
         "invalid node name",
