@@ -162,6 +162,9 @@ Deno.test("master-init + 2 minion-inits: management ports ping across geneve; re
   const n2 = lab.nodes[1]!;
   const addr = await n2.exec(["ip", "-4", "-o", "addr", "show", "dev", "k8s-node2"]);
   assert.match(addr.stdout, /inet 10\.244\.2\.2\/24/);
+  // The tap OVS made carries the MAC pinned in the interface's `mac` column and the MTU.
+  const link = (await n2.exec(["ip", "-o", "link", "show", "dev", "k8s-node2"])).stdout;
+  assert.match(link, /mtu 1400 .*link\/ether 0a:58:0a:f4:02:02/);
   const routes = (await n2.exec(["ip", "-4", "route", "show"])).stdout;
   assert.match(routes, /10\.244\.0\.0\/16 via 10\.244\.2\.1 dev k8s-node2/);
   assert.match(routes, /10\.96\.0\.0\/16 via 10\.244\.2\.1 dev k8s-node2/);
