@@ -795,6 +795,11 @@ export class OvsdbClient<S = Record<string, CachedRow>> implements AsyncDisposab
       }
       if (m.method === "monitor_cond_since") {
         const [found, lastId, updates] = reply as [boolean, string, unknown];
+        this.#log.debug("ovsdb: monitor started", {
+          id: m.id,
+          method: m.method,
+          incremental: found && m.synced,
+        });
         if (found && m.synced) this.cache.applyUpdates2(schema, updates, m.columns);
         else this.cache.resync(m.tables, (c) => c.applyUpdates2(schema, updates, m.columns));
         m.lastTxnId = typeof lastId === "string" ? lastId : ZERO_UUID;

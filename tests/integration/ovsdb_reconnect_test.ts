@@ -113,11 +113,19 @@ Deno.test("OvsdbClient converges after its server is killed and restarted mid-mo
 Deno.test("OvsdbClient follows a new RAFT leader after the leader is killed", async () => {
   await using srv = await startOvsdbServer({ schema: NB_SCHEMA, members: 3 });
   const leader = await srv.leader();
+  const logs: string[] = [];
+  const logger = {
+    debug: (m: string, f?: Record<string, unknown>) => logs.push(`${m} ${JSON.stringify(f)}`),
+    info() {},
+    warn() {},
+    error() {},
+  };
   await using db = await OvsdbClient.connect<NbTables>({
     remotes: srv.remotes("tcp"),
     database: DB,
     timeoutMs: 15_000,
     maxBackoffMs: 500,
+    logger,
   });
   assert.equal(db.remote, srv.members[leader]!.tcp, "the client prefers the leader");
   await db.monitor({ Logical_Switch: ["name"] });
@@ -148,6 +156,11 @@ Deno.test("OvsdbClient follows a new RAFT leader after the leader is killed", as
     ["after", "before"],
   );
   assert.deepEqual(changes, ["insert after"], "re-monitoring emitted no spurious changes");
+  // The new leader knew our last transaction id: only the missed changes were sent.
+  assert.ok(
+    logs.some((l) => l.includes("monitor started") && l.includes('"incremental":true')),
+    logs.join("\n"),
+  );
 
   // A follower alone is refused while leaderOnly (the default), and accepted without it.
   const follower = [0, 1, 2].find((i) => i !== leader && i !== newLeader)!;
