@@ -34,6 +34,25 @@
  * sets are arrays, maps are plain objects, uuids are strings; in a uuid position an
  * identifier like `"p1"` is the named uuid of a row inserted with `uuidName: "p1"`.
  *
+ * More of the surface (stable; changes are additive only):
+ * - `db.cache.table(T)`: `get(uuid)`, `find(pred)`, `findBy(column, value)`, `filter`,
+ *   `all()`, `size`, iteration; `db.cache.waitFor(T, pred, {timeoutMs})`;
+ *   `db.cache.onTable(T, fn)` / `db.cache.on("change", fn)` (after each server batch).
+ * - `db.monitor(spec, {method})`: `monitor_cond_since` by default (incremental after a
+ *   reconnect), falling back to `monitor_cond` and `monitor`; `where` conditions;
+ *   `(await db.monitor(...)).cancel()`.
+ * - `db.on("connect" | "disconnect" | "locked" | "stolen", fn)`; `db.connected`,
+ *   `db.remote`, `db.schema`; `db.lock/steal/unlock(id)`; `db.listDbs()`,
+ *   `db.getSchema()`, `db.echo()`, `db.request(method, params)`.
+ * - `transact(ops, {timeoutMs, signal})`: on timeout or abort the request is `cancel`ed.
+ *   Errors are `OvsdbError` with `kind` (`operation`: `index`, `error`, `details`,
+ *   `operation`; `schema`; `timeout`; `disconnected`, where a transaction may or may not
+ *   have committed; `protocol`; `rpc`; `connect`).
+ * - Connect options: `leaderOnly` (default true: clustered servers must be the leader,
+ *   followed via `_Server.Database`), `expect` (generated `NB_SCHEMA`/`SB_SCHEMA`/
+ *   `OVS_SCHEMA`: fail clearly when the server lacks a table or column),
+ *   `probeIntervalMs` (echo after idle; default 5 s), `maxBackoffMs` (default 8 s).
+ *
  * @module
  */
 export { OvsdbError, type OvsdbErrorKind, type OvsdbErrorOptions } from "./errors.ts";
