@@ -2,22 +2,23 @@
 /**
  * `deno task bench cni_startup`: how long a CNI ADD takes when the pod's annotation is
  * already there, including process start, through the shipped launcher dist/ovn-k8s
- * (built first with scripts/compile_ready.ts unless `--no-build`), against baselines
- * measured in the same run and the same way (spawned into the node namespace with the
- * node's environment):
+ * (built first with scripts/compile_ready.ts unless `--no-build`; for CNI it runs the
+ * CNI-only bundle dist/ovn-k8s-cni.js), against baselines measured in the same run and
+ * the same way (spawned into the node namespace with the node's environment):
  *
  * - `true`: the cost of spawning any process through `nsenter`;
  * - the reference `loopback` and `tuning` plugins (Go) doing an ADD in the pod namespace;
  * - `deno run` of an empty module: the Deno runtime's own start;
- * - `dist/ovn-k8s version`: our bundle's start without CNI work;
- * - a CNI-only bundle (src/roles/cni.ts behind a 5-line entry, bundled here): what the
- *   same plugin costs without main.ts's and the other roles' share of the bundle.
+ * - the other two bundles compile-ready makes, for VERSION and ADD: the code-split
+ *   dist/split/main.js (what the launcher runs for the other roles: main.ts, src/cli and
+ *   the bundler's require shim load node:process, node:util and node:module) and the
+ *   single-file dist/ovn-k8s.js (every role's node: imports evaluated at start).
  *
  * ADD is measured with `ovnInstalledTimeoutSeconds: 0` (the plugin's local work, the
  * figure the ≤ 40 ms target is about) with the native OVSDB driver and with
  * `ovs-vsctl`, and with the real wait for ovn-controller's `ovn-installed`. The plugin
- * logs its own phases (ms since the runtime started, OVS read, GET, veth, address,
- * plug, tx off, wait); their medians show where the time goes. The stage is a one-node sandbox lab (real ovsdb-server, ovs-vswitchd netdev,
+ * logs its own phases; with the parent's spawn and exit times they show where the time
+ * goes. The stage is a one-node sandbox lab (real ovsdb-server, ovs-vswitchd netdev,
  * ovn-controller) and a fake API server on the lab's root underlay address.
  *
  * Usage: deno run -A bench/cni_startup.ts [--runs N] [--no-build]
@@ -50,7 +51,12 @@ if (!values["no-build"]) {
     Deno.exit(1);
   }
 }
-const bundleBytes = (await Deno.stat(`${root}dist/ovn-k8s.js`)).size;
+const kib = async (p: string) => `${((await Deno.stat(`${root}${p}`)).size / 1024).toFixed(0)} KiB`;
+const sizes = `dist/ovn-k8s-cni.js ${await kib(
+  "dist/ovn-k8s-cni.js",
+)}, dist/split/main.js ${await kib(
+  "dist/split/main.js",
+)}, dist/ovn-k8s.js ${await kib("dist/ovn-k8s.js")}`;
 
 function pct(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -63,77 +69,56 @@ const netnsNames: string[] = [];
 try {
   await using lab = await startLab({ nodes: 1, prefix, log: silentLogger });
   const node = lab.node("node1");
+  const mac = (i: number) => `0a:58:0a:f4:01:${(10 + i).toString(16).padStart(2, "0")}`;
   await using api = Deno.serve(
     { hostname: lab.underlay.rootIp, port: 0, onListen() {} },
     (req) => {
       const name = new URL(req.url).pathname.split("/").pop()!;
       const i = Number(name.replace("pod", ""));
+      const ovn = {
+        ip_address: `10.244.1.${10 + i}/24`,
+        mac_address: mac(i),
+        gateway_ip: "10.244.1.1",
+      };
       return Response.json({
-        metadata: {
-          name,
-          uid: `uid-${name}`,
-          annotations: {
-            ovn: JSON.stringify({
-              ip_address: `10.244.1.${10 + i}/24`,
-              mac_address: `0a:58:0a:f4:01:${(10 + i).toString(16).padStart(2, "0")}`,
-              gateway_ip: "10.244.1.1",
-            }),
-          },
-        },
+        metadata: { name, uid: `uid-${name}`, annotations: { ovn: JSON.stringify(ovn) } },
       });
     },
   );
+  const apiUrl = `http://${lab.underlay.rootIp}:${api.addr.port}`;
   await node.exec([
     "ovs-vsctl",
     "set",
     "Open_vSwitch",
     ".",
-    `external_ids:k8s-api-server=http://${lab.underlay.rootIp}:${api.addr.port}`,
+    `external_ids:k8s-api-server=${apiUrl}`,
   ]);
   const nb = ["ovn-nbctl", `--db=unix:${lab.central.nbSock}`, "--timeout=20"];
   await runner.run([...nb, "ls-add", "node1"]);
   for (const i of [1, 2]) {
-    const mac = `0a:58:0a:f4:01:${(10 + i).toString(16).padStart(2, "0")}`;
+    const lsp = `default_pod${i}`;
     await runner.run([
       ...nb,
       "lsp-add",
       "node1",
-      `default_pod${i}`,
+      lsp,
       "--",
       "lsp-set-addresses",
-      `default_pod${i}`,
-      `${mac} 10.244.1.${10 + i}`,
+      lsp,
+      `${mac(i)} 10.244.1.${10 + i}`,
     ]);
     netnsNames.push(`${prefix}-p${i}`);
     await runner.run(["ip", "netns", "add", `${prefix}-p${i}`]);
   }
+  const deno = Deno.execPath();
   const emptyModule = `${tmp}/empty.js`;
   await Deno.writeTextFile(emptyModule, "export {};\n");
-  const cniEntry = `${tmp}/cni_entry.ts`;
-  await Deno.writeTextFile(
-    cniEntry,
-    `import { main } from "${root}src/roles/cni.ts";\n` +
-      `import { createLogger, printOut } from "${root}src/log/mod.ts";\n` +
-      `Deno.exit(await main([], { signal: new AbortController().signal, ` +
-      `env: (n) => Deno.env.get(n), log: createLogger("cni"), stdout: printOut }));\n`,
+  const flags = (await runner.run([deno, "run", `${root}scripts/permissions.ts`])).stdout.split(
+    " ",
   );
-  const deno = Deno.execPath();
-  await runner.run([deno, "bundle", "--quiet", "--platform=deno", "-o", `${tmp}/cni.js`, cniEntry]);
-  const flags = (await runner.run([deno, "run", `${root}scripts/permissions.ts`])).stdout;
-  const cniOnly = [deno, "run", ...flags.split(" "), "--cached-only", `${tmp}/cni.js`];
-  // The shipped bundle with its top-level node: imports (hoisted there by the bundler from
-  // main.ts and src/cli) replaced by stubs that the CNI path never calls: isolates their
-  // share of the start.
-  const bundle = await Deno.readTextFile(`${root}dist/ovn-k8s.js`);
-  const stubbed = bundle
-    .replace(/^import process from "node:process";$/m, 'const process = { argv0: "ovn-k8s" };')
-    .replace(
-      /^import \{ parseArgs \} from "node:util";$/m,
-      'const parseArgs = () => { throw new Error("stub"); };',
-    );
-  const nodeImportsLeft = [...stubbed.matchAll(/^import .* from "node:[^"]+";$/gm)].length;
-  await Deno.writeTextFile(`${tmp}/stubbed.js`, stubbed);
-  const noNode = [deno, "run", ...flags.split(" "), "--cached-only", `${tmp}/stubbed.js`];
+  const bundle = (p: string) => [deno, "run", ...flags, "--cached-only", `${root}${p}`];
+  const split = bundle("dist/split/main.js");
+  const singleFile = bundle("dist/ovn-k8s.js");
 
   const cniEnv = (i: number, command: string) => ({
     CNI_COMMAND: command,
@@ -145,6 +130,14 @@ try {
   });
   const conf = (o: Record<string, unknown>) =>
     JSON.stringify({ cniVersion: "1.0.0", name: "ovn", type: "ovn-k8s", ...o });
+  /** Spawns into the node namespace (as the kubelet stand-in does) and times it. */
+  const timed = async (argv: string[], env: Record<string, string>, stdin: string) => {
+    const t = performance.now();
+    const r = await node.exec(argv, { env, stdin, check: false });
+    const ms = performance.now() - t;
+    if (r.code !== 0) throw new Error(`${argv.join(" ")} failed: ${r.stdout} ${r.stderr}`);
+    return { ms, stdout: r.stdout };
+  };
   const logOf = (name: string) => `${tmp}/${name.replace(/\W+/g, "_")}.log`;
   /** Wall-clock start and end (ms since the epoch) of every ADD, per case. */
   const spans: Record<string, { start: number; end: number }[]> = {};
@@ -158,28 +151,13 @@ try {
       await timed(program, cniEnv(pod, "DEL"), c);
       return ms;
     };
-  /** Spawns into the node namespace (as the kubelet stand-in does) and times it. */
-  const timed = async (argv: string[], env: Record<string, string>, stdin: string) => {
-    const t = performance.now();
-    const r = await node.exec(argv, { env, stdin, check: false });
-    const ms = performance.now() - t;
-    if (r.code !== 0) {
-      const ifaces = await node.exec([
-        "ovs-vsctl",
-        "--columns=name,external_ids",
-        "list",
-        "Interface",
-      ]);
-      throw new Error(`${argv.join(" ")} failed: ${r.stdout} ${r.stderr}\n${ifaces.stdout}`);
-    }
-    return { ms, stdout: r.stdout };
-  };
 
-  // One ADD outside the timing gives the chained plugins a prevResult.
+  // One ADD outside the timing gives the chained plugin a prevResult.
   const first = await timed([OVN_K8S], cniEnv(1, "ADD"), conf({ ovnInstalledTimeoutSeconds: 0 }));
   const prevResult = JSON.parse(first.stdout);
   await timed([OVN_K8S], cniEnv(1, "DEL"), conf({}));
 
+  const VERSION = { CNI_COMMAND: "VERSION" };
   const cases: Record<string, () => Promise<number>> = {
     "true (spawn via nsenter)": async () => (await timed(["true"], {}, "")).ms,
     "loopback ADD (Go reference plugin)": async () =>
@@ -201,37 +179,39 @@ try {
         }),
       )).ms,
     "deno run empty module": async () =>
-      (await timed([Deno.execPath(), "run", "--no-prompt", emptyModule], {}, "")).ms,
-    "ovn-k8s version (bundle start)": async () => (await timed([OVN_K8S, "version"], {}, "")).ms,
-    "ovn-k8s CNI VERSION (bundle start + routing)": async () =>
-      (await timed([OVN_K8S], { CNI_COMMAND: "VERSION" }, "")).ms,
-    "same bundle, node: imports stubbed, CNI VERSION": async () =>
-      (await timed(noNode, { CNI_COMMAND: "VERSION" }, "")).ms,
-    "CNI-only bundle CNI VERSION": async () =>
-      (await timed(cniOnly, { CNI_COMMAND: "VERSION" }, "")).ms,
+      (await timed([deno, "run", "--no-prompt", emptyModule], {}, "")).ms,
+    "launcher CNI VERSION (dist/ovn-k8s-cni.js)": async () =>
+      (await timed([OVN_K8S], VERSION, "")).ms,
+    "split bundle CNI VERSION (dist/split/main.js)": async () =>
+      (await timed(split, VERSION, "")).ms,
+    "single-file bundle CNI VERSION (dist/ovn-k8s.js)": async () =>
+      (await timed(singleFile, VERSION, "")).ms,
   };
-  const ADD = "ovn-k8s ADD, native OVSDB, no wait";
+  const ADD = "launcher ADD, native OVSDB, no wait";
   const adds: [string, string[], number, Record<string, unknown>][] = [
     [ADD, [OVN_K8S], 1, { ovnInstalledTimeoutSeconds: 0 }],
-    ["ovn-k8s ADD, ovs-vsctl, no wait", [OVN_K8S], 1, {
+    ["launcher ADD, ovs-vsctl, no wait", [OVN_K8S], 1, {
       ovnInstalledTimeoutSeconds: 0,
       ovsDriver: "ovs-vsctl",
     }],
-    ["ovn-k8s ADD, native, waiting for ovn-installed", [OVN_K8S], 2, {
+    ["launcher ADD, native, waiting for ovn-installed", [OVN_K8S], 2, {
       ovnInstalledTimeoutSeconds: 20,
     }],
-    ["CNI-only bundle ADD, native, no wait", cniOnly, 1, { ovnInstalledTimeoutSeconds: 0 }],
+    ["split bundle ADD, native, no wait", split, 1, { ovnInstalledTimeoutSeconds: 0 }],
+    ["single-file bundle ADD, native, no wait", singleFile, 1, { ovnInstalledTimeoutSeconds: 0 }],
   ];
   for (const [name, program, pod, o] of adds) cases[name] = addCase(name, program, pod, o);
   const samples: Record<string, number[]> = Object.fromEntries(
     Object.keys(cases).map((k) => [k, []]),
   );
+  const load0 = Deno.loadavg()[0]!;
   for (let run = 0; run < RUNS + 3; run++) {
     for (const [name, fn] of Object.entries(cases)) {
       const ms = await fn();
       if (run >= 3) samples[name]!.push(ms); // 3 warm-up rounds (V8 code cache, page cache)
     }
   }
+  const load1 = Deno.loadavg()[0]!;
 
   // Phases the plugin logged (info level) for the timed ADDs.
   const phaseRows: Record<string, Record<string, number[]>> = {};
@@ -246,8 +226,7 @@ try {
       // Where the wall time goes: spawn -> runtime's time origin -> runCni -> done -> exit.
       const span = spans[name]![i]!;
       const done = Date.parse(line.slice(0, line.indexOf("|")));
-      const origin = done - f.sinceStart!;
-      f.beforeRuntimeMs = Math.round(origin - span.start);
+      f.beforeRuntimeMs = Math.round(done - f.sinceStart! - span.start);
       f.runtimeToPluginMs = f.sinceStart! - f.ms!;
       f.afterDoneMs = Math.round(span.end - done);
       for (const [k, v] of Object.entries(f)) (cols[k] ??= []).push(v);
@@ -256,11 +235,10 @@ try {
 
   const out: string[] = [];
   out.push(
-    `cni_startup: ${RUNS} runs after 3 warm-up rounds, interleaved; bundle ${
-      (bundleBytes / 1024).toFixed(0)
-    } KiB (${nodeImportsLeft} node: imports left after stubbing); deno ${Deno.version.deno}; ${navigator.hardwareConcurrency} cores; load ${
-      Deno.loadavg()[0]
-    }`,
+    `cni_startup: ${RUNS} runs after 3 warm-up rounds, interleaved; ${sizes}; deno ${Deno.version.deno}; ` +
+      `${navigator.hardwareConcurrency} cores; 1-min load ${load0.toFixed(1)} -> ${
+        load1.toFixed(1)
+      }`,
   );
   out.push("| case | p50 ms | p90 ms |");
   out.push("|---|---|---|");
@@ -269,22 +247,22 @@ try {
   }
   const p50 = (k: string) => pct(samples[k]!, 50);
   const add = p50(ADD);
+  const ratio = (k: string) => (add / p50(k)).toFixed(1);
   out.push("");
   out.push(
-    `ratios (p50): ADD / loopback = ${
-      (add / p50("loopback ADD (Go reference plugin)")).toFixed(1)
-    }x, ` +
-      `ADD / tuning = ${(add / p50("tuning ADD (Go reference plugin, sysctl)")).toFixed(1)}x, ` +
-      `ADD / deno-empty = ${(add / p50("deno run empty module")).toFixed(1)}x, ` +
-      `ADD / ovn-k8s-version = ${(add / p50("ovn-k8s version (bundle start)")).toFixed(1)}x; ` +
+    `ratios (p50): ADD / loopback = ${ratio("loopback ADD (Go reference plugin)")}x, ` +
+      `ADD / tuning = ${ratio("tuning ADD (Go reference plugin, sysctl)")}x, ` +
+      `ADD / deno-empty = ${ratio("deno run empty module")}x, ` +
+      `ADD / launcher-VERSION = ${ratio("launcher CNI VERSION (dist/ovn-k8s-cni.js)")}x; ` +
       `target p50 <= 40 ms: ${add <= 40 ? "met" : "NOT met"}`,
   );
   out.push("");
   out.push(
-    "where the time goes (ms, median; beforeRuntimeMs = spawn to the runtime's time origin, " +
-      "runtimeToPluginMs = module load, stdin and config before runCni, ms = runCni, " +
-      "afterDoneMs = last log line to exit seen by the parent; the rest are runCni's steps, " +
-      "address/plug/txOff running concurrently):",
+    "where the time goes (ms, median): beforeRuntimeMs = spawn to the runtime's time origin; " +
+      "runtimeToPluginMs = module load, stdin and config before runCni; ms = runCni; " +
+      "afterDoneMs = last log line to exit seen by the parent. Inside runCni: hostMs (OVS " +
+      "read), then vethMs+txOffMs alongside annotationMs (GET), then addressMs alongside plugMs, " +
+      "then ovnInstalledMs:",
   );
   for (const [name, cols] of Object.entries(phaseRows)) {
     const cells = Object.entries(cols).map(([k, xs]) => `${k}=${pct(xs, 50)}`).join(" ");

@@ -19,7 +19,7 @@ import {
   VsctlPorts,
 } from "../cni/mod.ts";
 import { ProcessRunner } from "../exec/mod.ts";
-import { createLogger, type Logger, type LogLevel } from "../log/mod.ts";
+import { createLogger, type Logger, type LogLevel, printOut } from "../log/mod.ts";
 import type { RoleContext } from "./context.ts";
 
 const HELP = `Usage: ovn-k8s cni   (run by the container runtime)
@@ -110,4 +110,26 @@ export async function main(args: string[], ctx: RoleContext): Promise<number> {
   } finally {
     close();
   }
+}
+
+/**
+ * Runs the plugin as a program of its own: the entry of the CNI-only bundle
+ * (dist/ovn-k8s-cni.js, see scripts/compile_ready.ts), which the launcher runs for the
+ * CNI names and for `CNI_COMMAND` without arguments. It loads no node: module and none of
+ * the other roles, so the plugin starts in the Deno runtime's own time. Exits the process.
+ *
+ * @param args the program's arguments (`--help`)
+ */
+export async function runStandalone(args: string[] = Deno.args): Promise<never> {
+  const ac = new AbortController();
+  const onSignal = () => ac.abort(new DOMException("interrupted", "AbortError"));
+  Deno.addSignalListener("SIGINT", onSignal);
+  Deno.addSignalListener("SIGTERM", onSignal);
+  const code = await main(args, {
+    signal: ac.signal,
+    env: (name) => Deno.env.get(name),
+    log: createLogger("cni"),
+    stdout: printOut,
+  });
+  Deno.exit(code);
 }
