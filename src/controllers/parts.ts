@@ -6,6 +6,7 @@
  */
 import { NodeController } from "./node_controller.ts";
 import { PodController } from "./pod_controller.ts";
+import { servicesPart } from "./service_controller.ts";
 import type { WatcherPart } from "./watcher.ts";
 
 /** Tuning of the parts (all optional; defaults suit production). */
@@ -30,5 +31,9 @@ export function watcherParts(opts: PartsOptions = {}): WatcherPart[] {
     ...(opts.annotateConcurrency ? { annotateConcurrency: opts.annotateConcurrency } : {}),
     ...(opts.maxRetries ? { maxRetries: opts.maxRetries } : {}),
   });
-  return [pods.part, new NodeController().part];
+  const services = servicesPart({
+    ...(opts.batchSize ? { batchSize: opts.batchSize } : {}),
+    ...(opts.maxRetries ? { maxRetries: opts.maxRetries } : {}),
+  });
+  return [pods.part, new NodeController().part, services];
 }

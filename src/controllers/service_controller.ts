@@ -65,6 +65,8 @@ import { registerQueueMetrics, runWorker } from "./worker.ts";
 export interface ServicesPartOptions {
   /** Largest batch of keys per transaction (default 500). */
   batchSize?: number;
+  /** Retries of a failing key before it waits for its next event (default 8). */
+  maxRetries?: number;
   /** How long to wait for the monitor to show rows a transaction inserted (default 10 s). */
   seenTimeoutMs?: number;
 }
@@ -107,7 +109,10 @@ export class ServiceController {
     this.#ctx = ctx;
     this.#log = ctx.log;
     this.#opts = opts;
-    this.queue = new WorkQueue<string>({ name: "services" });
+    this.queue = new WorkQueue<string>({
+      name: "services",
+      ...(opts.maxRetries ? { maxRetries: opts.maxRetries } : {}),
+    });
     registerQueueMetrics(ctx.metrics, this.queue);
     this.index = indexFromCache(ctx.nb);
     ctx.nb.cache.on("change", (c) => this.#onNb(c as RowChange<unknown>));

@@ -128,24 +128,32 @@ export function readyBackends(
       for (const a of sub.addresses ?? []) if (isIpv4(a.ip)) out.add(`${a.ip}:${port}`);
     }
   }
-  return [...out].sort(compareBackends);
+  return sortBackends(out);
+}
+
+/** `a.b.c.d:port` as one number (address x 65,536 + port), for sorting. */
+function backendRank(b: string): number {
+  const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+):(\d+)$/.exec(b);
+  if (!m) return Number.MAX_SAFE_INTEGER;
+  const ip = ((+m[1]! * 256 + +m[2]!) * 256 + +m[3]!) * 256 + +m[4]!;
+  return ip * 65_536 + +m[5]!;
+}
+
+function sortBackends(set: ReadonlySet<string>): string[] {
+  return [...set].map((b) => [backendRank(b), b] as const)
+    .sort((x, y) => x[0] - y[0] || (x[1] < y[1] ? -1 : x[1] > y[1] ? 1 : 0))
+    .map(([, b]) => b);
 }
 
 /**
- * Orders `ip:port` strings numerically (by address octets, then port).
+ * Orders `ip:port` strings numerically (by address, then port).
  *
  * @param a backend
  * @param b backend
  * @returns negative, zero or positive
  */
 export function compareBackends(a: string, b: string): number {
-  const pa = a.split(/[.:]/).map(Number);
-  const pb = b.split(/[.:]/).map(Number);
-  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
-    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
-    if (d) return d;
-  }
-  return 0;
+  return backendRank(a) - backendRank(b) || (a < b ? -1 : a > b ? 1 : 0);
 }
 
 /** What {@linkcode buildServiceLbSpec} returns. */
