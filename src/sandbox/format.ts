@@ -5,6 +5,7 @@
  * @module
  */
 import type { LabStatus } from "./lab.ts";
+import type { ClusterSummary } from "./cluster.ts";
 
 /**
  * Formats the status summary.
@@ -55,4 +56,41 @@ export function labHealthy(s: LabStatus): boolean {
     s.nodes.every((n) =>
       Object.values(n.pids).every((p) => p !== undefined) && n.brInt !== undefined
     );
+}
+
+/**
+ * Formats the cluster part of the summary: nodes, pods, checks, API server.
+ *
+ * @param s the summary
+ * @returns lines of text
+ */
+export function formatClusterSummary(s: ClusterSummary): string {
+  const lines = [
+    `cluster "${s.prefix}": API server ${s.apiServer} (supervisor ${
+      s.supervisorPid === undefined ? "NOT running" : `pid ${s.supervisorPid}`
+    })`,
+    `nodes: ${s.nodes.length}`,
+  ];
+  for (const n of s.nodes) {
+    const pods = s.pods.filter((p) => p.node === n.name).length;
+    lines.push(
+      `  ${n.name.padEnd(8)} ${n.ip.padEnd(15)} ${
+        n.name === s.master ? "master,minion" : "minion"
+      }` +
+        `  run ${n.runPid === undefined ? "NOT running" : `pid ${n.runPid}`}` +
+        `  cni ${n.ready ? "ready" : "NOT ready"}  pods ${pods}`,
+    );
+  }
+  lines.push(`pods: ${s.pods.length}`);
+  for (const p of s.pods) lines.push(`  ${p.name.padEnd(20)} ${p.node.padEnd(8)} ${p.ip}`);
+  if (s.checks.length) {
+    const passed = s.checks.filter((c) => c.ok).length;
+    lines.push(`checks: ${passed} passed, ${s.checks.length - passed} failed`);
+    for (const c of s.checks) {
+      lines.push(`  ${c.ok ? "ok  " : "FAIL"} ${c.name}${c.ok ? "" : `: ${c.detail}`}`);
+    }
+  }
+  if (s.elapsedMs !== undefined) lines.push(`up in ${(s.elapsedMs / 1000).toFixed(1)} s`);
+  lines.push(`kubeconfig: ${s.kubeconfig}`);
+  return lines.join("\n");
 }

@@ -64,3 +64,31 @@ export * from "./underlay.ts";
 export type { ChassisInfo } from "./_ovsdb_io.ts";
 export * from "./format.ts";
 export type { DatabaseInfo } from "./_ovsdb_io.ts";
+export {
+  type CheckResult,
+  clusterDown,
+  type ClusterSummary,
+  clusterSummary,
+  clusterUp,
+  type ClusterUpOptions,
+  type PodSummary,
+  SANDBOX_NETWORKS,
+  setupHostArgs,
+} from "./cluster.ts";
+export * from "./cluster_state.ts";
+export * from "./cni_runtime.ts";
+export {
+  killNetnsProcesses,
+  Kubelet,
+  type KubeletNode,
+  type KubeletOptions,
+  newContainerId,
+  podNetnsName,
+  type PodProcess,
+  type PodRecord,
+  type PodSpawner,
+  podStatusPatch,
+} from "./kubelet.ts";
+export { pickNode, Scheduler } from "./scheduler.ts";
+export { serve, type ServeOptions } from "./serve.ts";
+export { runSupervisor } from "./supervisor.ts";
