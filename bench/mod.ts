@@ -12,6 +12,7 @@ export const BENCHMARKS: Record<string, string> = {
   ovsdb_ports: "./ovsdb_ports.ts",
   cni_startup: "./cni_startup.ts",
   node_init: "./node_init.ts",
+  watcher_services: "./watcher_services.ts",
 };
 
 if (import.meta.main) {

@@ -278,6 +278,14 @@ export class ServiceController {
     }
     const group = this.index.group();
     const groups: OpGroup<string>[] = [];
+    // Specs first, so router plans in this batch see the services' new state.
+    const specs = new Map<string, ServiceLbSpec | undefined>();
+    for (const key of keys) {
+      if (key.startsWith(SERVICE)) {
+        const svc = key.slice(SERVICE.length);
+        specs.set(svc, this.#refreshSpec(svc));
+      }
+    }
     const claims = new Map<string, Set<NodePortClaim>>();
     for (const key of keys) {
       if (key === GROUP) continue;
@@ -291,7 +299,7 @@ export class ServiceController {
           groups.push({ key, ops });
         } else if (key.startsWith(SERVICE)) {
           const svc = key.slice(SERVICE.length);
-          const spec = this.#refreshSpec(svc);
+          const spec = specs.get(svc);
           const plan = planServiceLbs(this.index, {
             service: svc,
             spec,

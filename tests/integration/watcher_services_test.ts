@@ -403,6 +403,32 @@ Deno.test("watcher services: ClusterIP/NodePort/UDP/SCTP services follow endpoin
         l.name.startsWith("Service_default/dns_") || "172.16.0.12:30053" in l.vips
       ),
   );
+  // A node switch added later gets the group; a gateway router that goes takes the
+  // per-router load balancers the watcher made for it.
+  await db.transact([{
+    op: "insert",
+    table: "Logical_Switch",
+    row: { name: "node3", other_config: { subnet: "10.244.3.0/24" } },
+  }]);
+  await until(
+    "the group on the new node switch",
+    async () =>
+      ((await nb.rows("Logical_Switch", "node3"))?.["load_balancer_group"] as string[])
+        .includes(group),
+  );
+  await db.transact([{
+    op: "delete",
+    table: "Logical_Router",
+    where: [["name", "==", "GR_node2"]],
+  }]);
+  await until(
+    "GR_node2's load balancers deleted",
+    async () =>
+      !(await nb.lbs()).some((l) =>
+        l.external_ids["TCP_lb_gateway_router"] === "GR_node2" ||
+        l.external_ids["ovn-k8s-gateway-router"] === "GR_node2"
+      ),
+  );
   await w.settled();
 });
 
