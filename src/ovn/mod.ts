@@ -8,6 +8,8 @@
  */
 export * from "./cluster_ops.ts";
 export * from "./external_ids.ts";
+export * from "./lb_layout.ts";
+export * from "./lb_ops.ts";
 export * from "./names.ts";
 export * from "./nb_state.ts";
 export * from "./node_ops.ts";
