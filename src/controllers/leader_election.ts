@@ -96,6 +96,15 @@ function microTime(ms: number): string {
   return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, ".$1000Z");
 }
 
+/** What "the record changed" compares: the spec and the object's resourceVersion. */
+function recordOf(lease: Lease): string {
+  return JSON.stringify({ ...lease.spec, rv: lease.metadata.resourceVersion });
+}
+
+function holderOf(record: string): string | undefined {
+  return record ? (JSON.parse(record) as { holderIdentity?: string }).holderIdentity : undefined;
+}
+
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal.aborted) return resolve();
@@ -198,7 +207,7 @@ export class LeaderElector {
       this.#took(cur, now);
       return true;
     }
-    const record = JSON.stringify(cur.spec);
+    const record = recordOf(cur);
     if (record !== this.#observed) {
       this.#observed = record;
       this.#observedAt = now;
@@ -232,7 +241,7 @@ export class LeaderElector {
 
   #took(lease: Lease, now: number): void {
     this.#current = lease;
-    this.#observed = JSON.stringify(lease.spec);
+    this.#observed = recordOf(lease);
     this.#observedAt = now;
     this.#lastRenew = now;
   }
@@ -252,7 +261,7 @@ export class LeaderElector {
         if (!waitingLogged) {
           this.#log.info("another watcher holds the lease; standing by", {
             lease: `${this.#ns}/${this.#name}`,
-            holder: JSON.parse(this.#observed || "{}").holderIdentity,
+            holder: holderOf(this.#observed),
           });
           waitingLogged = true;
         }
@@ -298,7 +307,7 @@ export class LeaderElector {
       }
       if (!ok) {
         // Someone else took it (we saw another holder with a fresh record)?
-        const holder = JSON.parse(this.#observed || "{}").holderIdentity;
+        const holder = holderOf(this.#observed);
         if (holder && holder !== this.#id) {
           this.#leader = false;
           this.#log.error("lost the lease to another watcher", { holder });

@@ -86,6 +86,36 @@ interface Seen {
 
 const POD_RESOURCE = findResource("pods")!;
 
+/**
+ * Keeps only what the pod controller reads (metadata identity, the `ovn` annotation,
+ * node, hostNetwork, phase), so 10,000s of cached pods stay small.
+ *
+ * @param raw a pod as JSON
+ * @returns the slim pod
+ */
+export function slimPod(raw: Record<string, unknown>): KubeObject {
+  const m = (raw.metadata ?? {}) as KubeObject["metadata"];
+  const spec = (raw.spec ?? {}) as Record<string, unknown>;
+  const status = (raw.status ?? {}) as Record<string, unknown>;
+  const ann = m.annotations?.[POD_ANNOTATION_KEY];
+  return {
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: {
+      ...(m.name !== undefined ? { name: m.name } : {}),
+      ...(m.namespace !== undefined ? { namespace: m.namespace } : {}),
+      ...(m.uid !== undefined ? { uid: m.uid } : {}),
+      ...(m.resourceVersion !== undefined ? { resourceVersion: m.resourceVersion } : {}),
+      ...(ann !== undefined ? { annotations: { [POD_ANNOTATION_KEY]: ann } } : {}),
+    },
+    spec: {
+      ...(typeof spec.nodeName === "string" ? { nodeName: spec.nodeName } : {}),
+      ...(spec.hostNetwork === true ? { hostNetwork: true } : {}),
+    },
+    status: typeof status.phase === "string" ? { phase: status.phase } : {},
+  };
+}
+
 function specOf(pod: KubeObject): PodSpecView {
   return (pod.spec ?? {}) as PodSpecView;
 }
@@ -194,7 +224,7 @@ export class PodController {
       ]]);
     registerQueueMetrics(m, this.queue);
 
-    this.#pods = ctx.informer(POD_RESOURCE, { node: byNodeName });
+    this.#pods = ctx.informer(POD_RESOURCE, { node: byNodeName }, slimPod);
     this.#pods.addHandlers({
       add: (pod) => {
         this.#noteSeen(pod);

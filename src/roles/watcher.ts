@@ -295,6 +295,10 @@ export async function runWatcherRole(args: string[], ctx: RoleContext): Promise<
   }
 
   const metrics = new MetricsRegistry();
+  metrics.gauge("process_resident_memory_bytes", "Resident memory of the watcher process")
+    .collect(() => [[undefined, Deno.memoryUsage().rss]]);
+  metrics.gauge("ovnk8s_js_heap_used_bytes", "JavaScript heap in use")
+    .collect(() => [[undefined, Deno.memoryUsage().heapUsed]]);
   let metricsServer: MetricsServer | undefined;
   let nb: OvsdbClient<NbTables> | undefined;
   const http = new KubeHttp(conn);
