@@ -498,9 +498,8 @@ async function cmdCheck(conf: NetConf, cenv: CniEnv, deps: CniDeps): Promise<voi
     if (want?.mac && want.mac.toLowerCase() !== live.mac) {
       problems.push(`${cenv.ifName} has MAC ${live.mac}, prevResult says ${want.mac}`);
     }
-    if (live.mtu !== conf.mtu) {
-      problems.push(`${cenv.ifName} has MTU ${live.mtu}, config says ${conf.mtu}`);
-    }
+    // No MTU check: a plugin chained after us (tuning) may change it, and the result
+    // (which tells us of MAC changes) has no MTU.
     if (!live.up) problems.push(`${cenv.ifName} is down`);
     for (const ip of prev.ips.filter((i) => i.interface === undefined || i.interface === idx)) {
       if (!live.addresses.includes(ip.address)) {

@@ -254,6 +254,9 @@ Deno.test("cni plugin: ADD, CHECK, chaining, DEL and rollback on real OVS/OVN", 
       assert.equal(v.stdout, "1");
       const link = JSON.parse((await inPod(p1, ["ip", "-j", "link", "show", "eth0"])).stdout)[0];
       assert.equal(link.mtu, 1360);
+      // The runtime's CHECK of the chain gives us the chain's final result.
+      const check = await cni("CHECK", p1, { ...base, prevResult: r.json });
+      assert.equal(check.code, 0, `${check.stdout}\n${check.stderr}`);
     });
 
     await t.step("DEL removes port and veth, and succeeds again when they are gone", async () => {
