@@ -4,11 +4,14 @@
  * and stdin and returns what goes to stdout (only the result or the error JSON) and
  * the exit code; logs go through the logger, never to stdout.
  *
- * ADD: wait for the pod's `ovn` annotation, create the veth pair with the pod end in
- * `CNI_NETNS`, address it, plug the host end into the integration bridge with
- * `iface-id=<namespace>_<pod>`, turn tx checksum offload off on a userspace
- * (`netdev`) bridge, wait for `ovn-installed`, print the result. Any failure undoes
- * every step made so far.
+ * ADD: read the bridge's datapath type and the API server settings from OVS (fails
+ * before creating anything when the bridge is missing); then, side by side, wait for the
+ * pod's `ovn` annotation and create the veth pair with the pod end in `CNI_NETNS`
+ * (turning tx checksum offload off on a userspace `netdev` bridge, gotcha G1); then, side
+ * by side, set the pod end's MAC, address and default route, and plug the host end into
+ * the integration bridge with `iface-id=<namespace>_<pod>`; wait for `ovn-installed`;
+ * print the result. Any failure undoes every step made so far. Steps run side by side
+ * because each is a process spawn or a round trip (see bench/cni_startup.ts).
  *
  * @module
  */
