@@ -155,7 +155,12 @@ async function addNodes(nb: OvsdbClient<NbTables>): Promise<Map<string, string>>
 }
 
 /** The rows the watcher would write for pod `i`, as raw operations. */
-function podRows(i: number, switches: Map<string, string>, ns = "bench"): Operation[] {
+function podRows(
+  i: number,
+  switches: Map<string, string>,
+  ns = "bench",
+  uid = `uid-${i}`,
+): Operation[] {
   const node = i % NODE_COUNT;
   const ip = nodeSubnet(node).host(3 + Math.floor(i / NODE_COUNT));
   const addr = `${macFromIpv4(ip)} ${formatIpv4(ip)}`;
@@ -168,7 +173,7 @@ function podRows(i: number, switches: Map<string, string>, ns = "bench"): Operat
         name: `${ns}_${name}`,
         addresses: [addr],
         port_security: [addr],
-        external_ids: podPortIds({ namespace: ns, pod: name, uid: `uid-${i}`, mac: "", ip: "" }),
+        external_ids: podPortIds({ namespace: ns, pod: name, uid, mac: "", ip: "" }),
       },
       uuidName: `p${i}`,
     },
@@ -494,19 +499,14 @@ async function restart(count: number): Promise<Record<string, number>> {
   try {
     const nb = await connectNb(central.nbSock);
     const switches = await addNodes(nb);
-    for (let start = 0; start < count; start += 10_000) {
-      const ops: Operation[] = [];
-      for (let i = start; i < Math.min(count, start + 10_000); i++) {
-        ops.push(...podRows(i, switches, "default"));
-      }
-      await nb.transact(ops, { timeoutMs: 120_000 });
-    }
-    nb.close();
+    // Pods first (the emulator gives them their uids), then their ports, as a watcher
+    // that ran before would have left them.
+    const uids: string[] = [];
     for (let i = 0; i < count; i++) {
       const node = i % NODE_COUNT;
       const subnet = nodeSubnet(node);
       const ip = subnet.host(3 + Math.floor(i / NODE_COUNT));
-      emu.store.create(PODS, "default", {
+      const pod = emu.store.create(PODS, "default", {
         metadata: {
           name: `p${i}`,
           namespace: "default",
@@ -520,7 +520,16 @@ async function restart(count: number): Promise<Record<string, number>> {
         },
         spec: { containers: [{ name: "c", image: "pause" }], nodeName: nodeName(node) },
       } as KubeObject);
+      uids.push(pod.metadata.uid!);
     }
+    for (let start = 0; start < count; start += 10_000) {
+      const ops: Operation[] = [];
+      for (let i = start; i < Math.min(count, start + 10_000); i++) {
+        ops.push(...podRows(i, switches, "default", uids[i]));
+      }
+      await nb.transact(ops, { timeoutMs: 120_000 });
+    }
+    nb.close();
     const rv = emu.store.resourceVersion;
     const t0 = performance.now();
     const w = spawnWatcher(central.nbSock, emu.url);
@@ -539,9 +548,17 @@ async function restart(count: number): Promise<Record<string, number>> {
         await new Promise((r) => setTimeout(r, 10));
       }
       const tDone = performance.now();
-      const txns = [...text.matchAll(/^ovnk8s_nb_transactions_total\{[^}]*\} (\d+)/gm)]
-        .reduce((n, m) => n + Number(m[1]), 0);
+      const txnLines = [...text.matchAll(/^ovnk8s_nb_transactions_total(\{[^}]*\}) (\d+)/gm)];
+      const txns = txnLines.reduce((n, m) => n + Number(m[2]), 0);
+      if (txns) {
+        console.log(`  NB transactions: ${txnLines.map((m) => `${m[1]} ${m[2]}`).join(", ")}`);
+      }
       const mem = await rss(w.child.pid);
+      for (const line of w.output().split("\n")) {
+        if (/NB monitored|caches synced|repair done|pods repaired|watcher starting/.test(line)) {
+          console.log(`  watcher: ${line}`);
+        }
+      }
       const r = {
         ports: count,
         toWorkingMs: tWorking - t0,

@@ -186,7 +186,8 @@ export class PodController {
           "up",
         ],
       },
-      setup: (ctx) => this.#setup(ctx),
+      early: (ctx) => this.#setup(ctx),
+      setup: () => {},
       repair: (ctx, signal) => this.#repair(ctx, signal),
       run: (ctx, signal) =>
         runWorker({
@@ -241,6 +242,7 @@ export class PodController {
       },
     });
 
+    // Called before the NB monitor: the initial rows arrive as inserts through these.
     const cache = ctx.nb.cache;
     for (const p of cache.table("Logical_Switch_Port")) this.#portByName.set(p.name, p._uuid);
     for (const s of cache.table("Logical_Switch")) {

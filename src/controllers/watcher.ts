@@ -62,7 +62,14 @@ export interface WatcherPart {
   name: string;
   /** NB tables and columns it reads (merged with the other parts' needs). */
   nbMonitor: MonitorSpec<NbTables>;
-  /** Gets its informers and registers handlers (they may only queue keys). */
+  /**
+   * Optional, called BEFORE the NB monitor (the NB cache is still empty): get the
+   * informers whose handlers do not read NB, so their first list overlaps the NB
+   * monitor's initial dump (seconds with 50,000 ports). NB listeners registered here
+   * see the initial rows as inserts.
+   */
+  early?(ctx: WatcherContext): void;
+  /** Gets its informers and registers handlers (they may only queue keys); NB is monitored. */
   setup(ctx: WatcherContext): void;
   /** Once, after the caches synced and before any `run`: delete stale owned rows. */
   repair(ctx: WatcherContext, signal: AbortSignal): Promise<void>;
@@ -165,9 +172,18 @@ export async function runWatcher(opts: WatcherOptions): Promise<void> {
   const stopRuns = new AbortController();
   try {
     const t0 = performance.now();
-    await opts.nb.monitor(mergeMonitorSpecs(opts.parts.map((p) => p.nbMonitor)), { signal });
-    for (const [p, c] of ctxs) p.setup(c);
+    for (const [p, c] of ctxs) p.early?.(c);
     const informerRuns = [...informers.values()].map((i) => i.run(infAc.signal));
+    await opts.nb.monitor(mergeMonitorSpecs(opts.parts.map((p) => p.nbMonitor)), { signal });
+    log.info("NB monitored", {
+      ms: Math.round(performance.now() - t0),
+      ports: opts.nb.cache.table("Logical_Switch_Port").size,
+    });
+    const earlyInformers = new Set(informers.values());
+    for (const [p, c] of ctxs) p.setup(c);
+    for (const i of informers.values()) {
+      if (!earlyInformers.has(i)) informerRuns.push(i.run(infAc.signal));
+    }
     await Promise.race([
       Promise.all([...informers.values()].map((i) => i.synced)),
       new Promise((_, reject) => {
