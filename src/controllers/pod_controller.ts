@@ -194,6 +194,7 @@ export class PodController {
           queue: this.queue,
           reconcile: (keys) => this.reconcile(keys),
           batchSize: this.#batch,
+          workers: 2,
           log: ctx.log,
           metrics: ctx.metrics,
           signal,

@@ -37,6 +37,11 @@ export interface WorkerOptions<K> {
   reconcile: BatchReconcile<K>;
   /** Largest batch (default 500). */
   batchSize?: number;
+  /**
+   * Batches reconciled at once (default 1). With 2, one batch's transaction or API
+   * writes overlap the next batch; the queue still never hands one key to two workers.
+   */
+  workers?: number;
   /** Logger. */
   log: Logger;
   /** Metrics (queue depth, retries, batch sizes). */
@@ -81,6 +86,21 @@ export function registerQueueMetrics<K>(metrics: MetricsRegistry, queue: WorkQue
  * @throws {FatalError} when the reconcile function throws one
  */
 export async function runWorker<K>(opts: WorkerOptions<K>): Promise<void> {
+  const n = Math.max(1, opts.workers ?? 1);
+  if (n === 1) return await workerLoop(opts);
+  // One failing loop stops the others' waiting too (the watcher then exits).
+  const ac = new AbortController();
+  const signal = AbortSignal.any([opts.signal, ac.signal]);
+  await Promise.all(
+    Array.from({ length: n }, () =>
+      workerLoop({ ...opts, signal }).catch((err) => {
+        ac.abort(err);
+        throw err;
+      })),
+  );
+}
+
+async function workerLoop<K>(opts: WorkerOptions<K>): Promise<void> {
   const { queue, log, signal } = opts;
   const batchSize = opts.batchSize ?? 500;
   const batches = opts.metrics?.histogram(
