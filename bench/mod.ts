@@ -13,6 +13,7 @@ export const BENCHMARKS: Record<string, string> = {
   cni_startup: "./cni_startup.ts",
   node_init: "./node_init.ts",
   watcher_services: "./watcher_services.ts",
+  watcher_pods: "./watcher_pods.ts",
 };
 
 if (import.meta.main) {
