@@ -19,7 +19,13 @@
  * - a restart of the watcher on the full NB: time to ready and idle, and its writes
  *   (target: zero).
  *
- * Environment: BENCH_SERVICES, BENCH_ENDPOINTS, BENCH_NODEPORT, BENCH_NODES, BENCH_CHANGES.
+ * With `BENCH_NORTHD=1` each NB gets an SB and ovn-northd, and the time northd takes to
+ * bring SB up to date (`ovn-nbctl --wait=sb sync`) is measured after the initial load and
+ * after each endpoint change, in both layouts (the original's cluster load balancer is
+ * then attached to the same node switches).
+ *
+ * Environment: BENCH_SERVICES, BENCH_ENDPOINTS, BENCH_NODEPORT, BENCH_NODES, BENCH_CHANGES,
+ * BENCH_NORTHD.
  * Needs ovsdb-tool, ovsdb-server, ovs-appctl and ovn-nbctl; `--allow-all`.
  *
  * @module
@@ -38,11 +44,13 @@ import type { NbTables } from "../src/ovn/nb_models.ts";
 import { encodeOperation, type Operation, OvsdbClient } from "../src/ovsdb/mod.ts";
 
 const SCHEMA = "/usr/share/ovn/ovn-nb.ovsschema";
+const SB_SCHEMA = "/usr/share/ovn/ovn-sb.ovsschema";
 const N = Number(Deno.env.get("BENCH_SERVICES") ?? "10000");
 const EPS = Number(Deno.env.get("BENCH_ENDPOINTS") ?? "5");
 const NODEPORT = Math.min(N, Number(Deno.env.get("BENCH_NODEPORT") ?? "1000"));
 const NODES = Number(Deno.env.get("BENCH_NODES") ?? "10");
 const CHANGES = Number(Deno.env.get("BENCH_CHANGES") ?? "15");
+const NORTHD = Deno.env.get("BENCH_NORTHD") === "1";
 const SERVICES = findResource("services")!;
 const SLICES = findResource("endpointslices", "discovery.k8s.io")!;
 const log = createLogger("bench", { level: "error" });
@@ -63,23 +71,45 @@ interface Server {
   dir: string;
   remote: string;
   fileSize(): Promise<number>;
+  /** Time until northd has processed every NB change (`--wait=sb sync`); needs BENCH_NORTHD. */
+  sbSync(): Promise<number>;
   stop(): Promise<void>;
 }
 
 async function freshNb(): Promise<Server> {
   const dir = await Deno.makeTempDir({ prefix: "ovnk8s-bench-svc-" });
-  await run(["ovsdb-tool", "create", `${dir}/nb.db`, SCHEMA]);
-  await run([
-    "ovsdb-server",
-    "--detach",
-    "--no-chdir",
-    "-vconsole:off",
-    `--pidfile=${dir}/nb.pid`,
-    `--log-file=${dir}/nb.log`,
-    `--unixctl=${dir}/nb.ctl`,
-    `--remote=punix:${dir}/nb.sock`,
-    `${dir}/nb.db`,
-  ]);
+  const daemons = ["nb"];
+  const server = async (db: string, schema: string) => {
+    await run(["ovsdb-tool", "create", `${dir}/${db}.db`, schema]);
+    await run([
+      "ovsdb-server",
+      "--detach",
+      "--no-chdir",
+      "-vconsole:off",
+      `--pidfile=${dir}/${db}.pid`,
+      `--log-file=${dir}/${db}.log`,
+      `--unixctl=${dir}/${db}.ctl`,
+      `--remote=punix:${dir}/${db}.sock`,
+      `${dir}/${db}.db`,
+    ]);
+  };
+  await server("nb", SCHEMA);
+  if (NORTHD) {
+    await server("sb", SB_SCHEMA);
+    daemons.push("sb");
+    await run([
+      "ovn-northd",
+      "--detach",
+      "--no-chdir",
+      "-vconsole:off",
+      `--pidfile=${dir}/northd.pid`,
+      `--log-file=${dir}/northd.log`,
+      `--unixctl=${dir}/northd.ctl`,
+      `--ovnnb-db=unix:${dir}/nb.sock`,
+      `--ovnsb-db=unix:${dir}/sb.sock`,
+    ]);
+    daemons.unshift("northd");
+  }
   return {
     dir,
     remote: `unix:${dir}/nb.sock`,
@@ -87,12 +117,19 @@ async function freshNb(): Promise<Server> {
       await run(["ovs-appctl", "-t", `${dir}/nb.ctl`, "ovsdb-server/compact"]);
       return (await Deno.stat(`${dir}/nb.db`)).size;
     },
+    async sbSync() {
+      const t0 = performance.now();
+      await run(["ovn-nbctl", `--db=unix:${dir}/nb.sock`, "--wait=sb", "--timeout=600", "sync"]);
+      return performance.now() - t0;
+    },
     async stop() {
-      const pid = Number((await Deno.readTextFile(`${dir}/nb.pid`)).trim());
-      try {
-        Deno.kill(pid, "SIGTERM");
-      } catch { /* gone */ }
-      await new Promise((r) => setTimeout(r, 100));
+      for (const d of daemons) {
+        const pid = Number((await Deno.readTextFile(`${dir}/${d}.pid`).catch(() => "0")).trim());
+        try {
+          if (pid > 0) Deno.kill(pid, "SIGTERM");
+        } catch { /* gone */ }
+      }
+      await new Promise((r) => setTimeout(r, 200));
       await Deno.remove(dir, { recursive: true });
     },
   };
@@ -219,8 +256,9 @@ function serviceVip(w: Running, name: string): string | undefined {
   return lb ? Object.values(lb.vips)[0] : undefined;
 }
 
-async function measureChanges(w: Running, emu: Emulator, svc: number) {
+async function measureChanges(w: Running, emu: Emulator, svc: number, srv: Server) {
   const name = `svc-${svc}`;
+  const sb: number[] = [];
   const lat: number[] = [];
   const ops: number[] = [];
   const bytes: number[] = [];
@@ -243,8 +281,9 @@ async function measureChanges(w: Running, emu: Emulator, svc: number) {
       ops.push(w.counter.last.ops);
       bytes.push(w.counter.last.bytes);
     }
+    if (NORTHD) sb.push(await srv.sbSync());
   }
-  return { latencyMs: median(lat), ops: median(ops), bytes: median(bytes) };
+  return { latencyMs: median(lat), ops: median(ops), bytes: median(bytes), sbMs: median(sb) };
 }
 
 async function baseline(vips: Record<string, string>, key: string) {
@@ -254,12 +293,26 @@ async function baseline(vips: Record<string, string>, key: string) {
       remotes: srv.remote,
       database: "OVN_Northbound",
     });
-    const [ins] = await db.transact([{
-      op: "insert",
-      table: "Load_Balancer",
-      row: { external_ids: { "k8s-cluster-lb-tcp": "yes" }, vips },
-    }]);
+    const [ins] = await db.transact([
+      {
+        op: "insert",
+        table: "Load_Balancer",
+        uuidName: "lb",
+        row: { external_ids: { "k8s-cluster-lb-tcp": "yes" }, vips },
+      },
+      ...Array.from({ length: NODES }, (_, i): Operation => ({
+        op: "insert",
+        table: "Logical_Switch",
+        row: {
+          name: `node${i + 1}`,
+          other_config: { subnet: `10.244.${i + 1}.0/24` },
+          load_balancer: ["lb"],
+        },
+      })),
+    ]);
     const uuid = ins!.uuid!;
+    const sbInitial = NORTHD ? await srv.sbSync() : 0;
+    const sb: number[] = [];
     const upd: number[] = [];
     let bytes = 0;
     for (let i = 0; i < CHANGES; i++) {
@@ -277,6 +330,7 @@ async function baseline(vips: Record<string, string>, key: string) {
       const t0 = performance.now();
       await db.transact(ops);
       upd.push(performance.now() - t0);
+      if (NORTHD) sb.push(await srv.sbSync());
     }
     const nbctl: number[] = [];
     for (let i = 0; i < Math.min(CHANGES, 5); i++) {
@@ -293,7 +347,13 @@ async function baseline(vips: Record<string, string>, key: string) {
       nbctl.push(performance.now() - t0);
     }
     db.close();
-    return { updateMs: median(upd), updateBytes: bytes, nbctlMs: median(nbctl) };
+    return {
+      updateMs: median(upd),
+      updateBytes: bytes,
+      nbctlMs: median(nbctl),
+      sbInitial,
+      sbMs: median(sb),
+    };
   } finally {
     await srv.stop();
   }
@@ -371,8 +431,22 @@ if (import.meta.main) {
         } KiB`,
     );
 
-    const cip = await measureChanges(w, emu, Math.floor((N + NODEPORT) / 2));
-    const np = await measureChanges(w, emu, Math.floor(NODEPORT / 2));
+    const sbInitial = NORTHD ? await srv.sbSync() : 0;
+    if (NORTHD) {
+      console.log(
+        `northd: SB up to date ${fmt(sbInitial)} ms after the initial load was committed`,
+      );
+    }
+    const cip = await measureChanges(w, emu, Math.floor((N + NODEPORT) / 2), srv);
+    const np = await measureChanges(w, emu, Math.floor(NODEPORT / 2), srv);
+    if (NORTHD) {
+      console.log(
+        `northd after one endpoint change (--wait=sb sync, median): ClusterIP ${
+          fmt(cip.sbMs)
+        } ms, ` +
+          `NodePort ${fmt(np.sbMs)} ms`,
+      );
+    }
     console.log(
       `one endpoint change, ClusterIP service: ${cip.ops} operation(s), ${fmt(cip.bytes)} bytes ` +
         `sent, ${
@@ -400,6 +474,12 @@ if (import.meta.main) {
         `map update ${fmt(b.updateBytes)} bytes, ${fmt(b.updateMs)} ms per commit; (b2) one ` +
         `ovn-nbctl set per change ${fmt(b.nbctlMs)} ms`,
     );
+    if (NORTHD) {
+      console.log(
+        `baseline northd: SB up to date ${fmt(b.sbInitial)} ms after the load; ` +
+          `${fmt(b.sbMs)} ms after one whole-map change (median)`,
+      );
+    }
     console.log(
       `ratio: bytes per endpoint change (b1)/(ours) = ${fmt(b.updateBytes / cip.bytes)}x; ` +
         `(b2) time / our API-to-NB latency = ${fmt(b.nbctlMs / cip.latencyMs)}x`,

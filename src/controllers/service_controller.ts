@@ -6,13 +6,13 @@
  * One keyed queue with three kinds of keys, reconciled in batches (one transaction per
  * batch, bisected by the NB writer when a key's operations are rejected):
  *
- * - `service:<ns>/<name>`: the service's per-service load balancers and its NodePort
- *   keys on every gateway router (single-key mutations);
+ * - `service:<ns>/<name>`: the service's per-service load balancers and its NodePort and
+ *   external IP keys on every gateway router (single-key mutations);
  * - `router:<GR name>`: one gateway router in full (its per-router load balancers
- *   exist, are attached and hold exactly the NodePort VIPs of all services; the services
- *   group is attached), queued when a gateway router appears or changes, so a gateway
- *   added after the services exist gets their NodePort VIPs at once (the original
- *   waited for endpoint churn, reference §10.4 "Gaps");
+ *   exist, are attached and hold exactly the NodePort and external IP VIPs of all
+ *   services), queued when a gateway router appears or changes, so a gateway added after
+ *   the services exist gets their VIPs at once (the original waited for endpoint churn,
+ *   reference §10.4 "Gaps");
  * - `group`: the services group exists and every node switch has it.
  *
  * Handlers only queue keys. Reads come from the informer caches and the NB monitor
@@ -39,12 +39,12 @@ import {
 import {
   gatewayVips,
   makeUuidNamer,
-  type NodePortClaim,
-  nodePortClaims,
   planGatewayRouter,
   planServiceLbs,
   planServicesGroup,
   planStaleServiceLbs,
+  type RouterClaim,
+  routerClaims,
 } from "../ovn/lb_ops.ts";
 import { OWNER_IDS } from "../ovn/external_ids.ts";
 import type { Operation, OperationResult, RowChange } from "../ovsdb/mod.ts";
@@ -92,8 +92,8 @@ export class ServiceController {
   readonly #opts: ServicesPartOptions;
   readonly #slices = new EndpointSliceIndex<KubeObject & EndpointSliceLike>();
   readonly #specs = new Map<string, ServiceLbSpec>();
-  readonly #claimOwner = new Map<NodePortClaim, string>();
-  readonly #applied = new Map<string, Set<NodePortClaim>>();
+  readonly #claimOwner = new Map<RouterClaim, string>();
+  readonly #applied = new Map<string, Set<RouterClaim>>();
   readonly #warned = new Set<string>();
   readonly #services: Informer<KubeObject>;
   readonly #endpoints: Informer<KubeObject>;
@@ -177,7 +177,7 @@ export class ServiceController {
   #refreshSpec(key: string): ServiceLbSpec | undefined {
     const svc = this.#services.cache.get(key) as (KubeObject & ServiceLike) | undefined;
     const before = this.#specs.get(key);
-    for (const c of nodePortClaims(before).keys()) {
+    for (const c of routerClaims(before).keys()) {
       if (this.#claimOwner.get(c) === key) this.#claimOwner.delete(c);
     }
     if (!svc) {
@@ -198,7 +198,7 @@ export class ServiceController {
       return undefined;
     }
     this.#specs.set(key, spec);
-    for (const c of nodePortClaims(spec).keys()) this.#claimOwner.set(c, key);
+    for (const c of routerClaims(spec).keys()) this.#claimOwner.set(c, key);
     return spec;
   }
 
@@ -219,22 +219,20 @@ export class ServiceController {
     if (!group) throw new Error(`Cannot repair services: the load balancer group did not appear`);
     const ops: Operation[] = [...planStaleServiceLbs(this.index, new Set(this.#specs.keys()))];
     for (const router of this.index.gatewayRouters()) {
-      ops.push(...this.#routerOps(router.row.name, group._uuid, namer));
+      ops.push(...this.#routerOps(router.row.name, namer));
     }
     ops.push(...this.#orphanRouterLbOps());
     const r = await this.#commit([{ key: "repair", ops }], signal);
     if (r.failed.size) throw r.failed.get("repair");
     for (const [key, spec] of this.#specs) {
-      this.#applied.set(key, new Set(nodePortClaims(spec).keys()));
+      this.#applied.set(key, new Set(routerClaims(spec).keys()));
     }
   }
 
-  #routerOps(name: string, groupRef: string, namer: (h: string) => string): Operation[] {
+  #routerOps(name: string, namer: (h: string) => string): Operation[] {
     const router = this.index.gatewayRouter(name);
     if (!router) return [];
-    const vips = router.physicalIp
-      ? gatewayVips(this.#specs.values(), router.physicalIp)
-      : new Map();
+    const vips = gatewayVips(this.#specs.values(), router.physicalIp);
     if (!router.physicalIp) {
       const w = `gateway router ${name} has no external_ids:physical_ip; no NodePort VIPs on it`;
       if (!this.#warned.has(w)) {
@@ -242,7 +240,12 @@ export class ServiceController {
         this.#log.warn(w, { router: name });
       }
     }
-    return planGatewayRouter(this.index, { router, vips, groupRef, namer });
+    return planGatewayRouter(this.index, {
+      router,
+      vips,
+      detachGroup: this.index.group()?._uuid,
+      namer,
+    });
   }
 
   /** Deletes per-router load balancers we made for routers that no longer exist. */
@@ -286,15 +289,14 @@ export class ServiceController {
         specs.set(svc, this.#refreshSpec(svc));
       }
     }
-    const claims = new Map<string, Set<NodePortClaim>>();
+    const claims = new Map<string, Set<RouterClaim>>();
     for (const key of keys) {
       if (key === GROUP) continue;
       try {
         if (key.startsWith(ROUTER)) {
-          if (!group) throw new Error("the services load balancer group does not exist yet");
           const name = key.slice(ROUTER.length);
           const ops = this.index.gatewayRouter(name)
-            ? this.#routerOps(name, group._uuid, namer)
+            ? this.#routerOps(name, namer)
             : this.#orphanRouterLbOps();
           groups.push({ key, ops });
         } else if (key.startsWith(SERVICE)) {

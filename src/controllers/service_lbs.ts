@@ -11,8 +11,9 @@
  *   port's name and protocol: the endpoints controller has already resolved named
  *   target ports per pod, so no pod cache is needed (the original needed one, and
  *   missed pods seen after their endpoints, reference §16.6).
- * - NodePort and LoadBalancer services add their nodePorts (programmed on every
- *   gateway router). ExternalName and headless services get no VIP.
+ * - NodePort and LoadBalancer services add their nodePorts, and external IPs are listed
+ *   apart too: both are programmed on every gateway router. ExternalName and headless
+ *   services get no VIP.
  * - `sessionAffinity: ClientIP` becomes `options:affinity_timeout` (default 10,800 s,
  *   capped at OVN's 65,535 s with a warning).
  *
@@ -207,8 +208,17 @@ export function buildServiceLbSpec(
     }
     if (sp.port === undefined) continue;
     const backends = readyBackends(sp, eps.slices, eps.endpoints).join(",");
-    const ps = protocols[protocol] ??= { vips: {}, nodePorts: {}, affinityTimeout: affinity };
-    for (const ip of [...clusterIps, ...externalIps]) ps.vips[`${ip}:${sp.port}`] = backends;
+    const ps = protocols[protocol] ??= {
+      vips: {},
+      nodePorts: {},
+      externalVips: {},
+      affinityTimeout: affinity,
+    };
+    for (const ip of clusterIps) ps.vips[`${ip}:${sp.port}`] = backends;
+    for (const ip of externalIps) {
+      ps.vips[`${ip}:${sp.port}`] = backends;
+      ps.externalVips[`${ip}:${sp.port}`] = backends;
+    }
     if (withNodePorts && sp.nodePort) ps.nodePorts[String(sp.nodePort)] = backends;
   }
   for (const p of Object.keys(protocols) as LbProtocol[]) {

@@ -42,6 +42,7 @@ Deno.test("buildServiceLbSpec() maps a ClusterIP port to ready slice endpoints",
       tcp: {
         vips: { "10.96.0.10:80": "10.244.1.4:8080,10.244.2.3:8080" },
         nodePorts: {},
+        externalVips: {},
         affinityTimeout: 0,
       },
     },
@@ -115,6 +116,7 @@ Deno.test("buildServiceLbSpec() adds nodePorts and every external IP for NodePor
       "1.2.3.5:80": "10.244.1.4:80",
     },
     nodePorts: { "30080": "10.244.1.4:80" },
+    externalVips: { "1.2.3.4:80": "10.244.1.4:80", "1.2.3.5:80": "10.244.1.4:80" },
     affinityTimeout: 0,
   });
   assert.deepEqual(spec?.protocols.sctp?.nodePorts, { "30500": "10.244.1.4:5000" });

@@ -7,11 +7,13 @@
  *
  * - one `Load_Balancer` per service and protocol (`Service_<ns>/<name>_<proto>`) with the
  *   service's cluster IP and external IP VIPs, member of ONE `Load_Balancer_Group`
- *   ({@linkcode SERVICES_LB_GROUP}) attached to every node switch and every gateway
- *   router: O(services) rows, and an endpoint change rewrites one small row;
- * - NodePort VIPs (`<GR physical_ip>:<nodePort>`) in per-gateway-router load balancers,
- *   the original's (`external_ids:TCP_lb_gateway_router=GR_<node>`, `UDP_...`; `SCTP_...`
- *   by extension), changed one map key at a time (`mutate`), never rewritten whole;
+ *   ({@linkcode SERVICES_LB_GROUP}) attached to every node switch: O(services) rows, and an
+ *   endpoint change rewrites one small row;
+ * - on gateway routers, NodePort VIPs (`<GR physical_ip>:<nodePort>`) and external IP VIPs
+ *   in per-gateway-router load balancers, the original's
+ *   (`external_ids:TCP_lb_gateway_router=GR_<node>`, `UDP_...`; `SCTP_...` by extension),
+ *   changed one map key at a time (`mutate`), never rewritten whole (cluster IPs stay off
+ *   the routers: northd would otherwise build every router's flows for every service);
  *   services with ClientIP affinity use a sibling per-router load balancer carrying
  *   `options:affinity_timeout`, since that option is per row.
  *
@@ -47,6 +49,8 @@ export interface ProtocolLbSpec {
   vips: Record<string, string>;
   /** nodePort -> backends, programmed as `<physical_ip>:<nodePort>` on every gateway router. */
   nodePorts: Record<string, string>;
+  /** External IP VIPs (`ip:port` -> backends; also in `vips`), programmed on every gateway router. */
+  externalVips: Record<string, string>;
   /** ClientIP affinity timeout in seconds; 0 for none. */
   affinityTimeout: number;
 }

@@ -4,11 +4,10 @@
  * operations out, nothing when NB already matches.
  *
  * - {@linkcode planServiceLbs}: one service's per-service rows (insert, update of the
- *   small `vips`/`options`, delete) and its NodePort keys on every gateway router
- *   (`mutate` of single keys, never the whole map).
+ *   small `vips`/`options`, delete) and its NodePort and external IP keys on every gateway
+ *   router (`mutate` of single keys, never the whole map).
  * - {@linkcode planGatewayRouter}: one gateway router in full: its per-router load
- *   balancers exist, are attached, and hold exactly the NodePort VIPs of all services;
- *   the services group is attached to it.
+ *   balancers exist, are attached, and hold exactly the router VIPs of all services.
  * - {@linkcode planServicesGroup}: the group exists and is attached to every node switch.
  * - {@linkcode planStaleServiceLbs}: repair: per-service rows of services that are gone,
  *   VIPs left in the original's cluster load balancers.
@@ -55,31 +54,47 @@ export function makeUuidNamer(): UuidNamer {
 }
 
 /**
- * A NodePort VIP claim: which per-router load balancer slot and nodePort a service
- * programs on every gateway router, e.g. `tcp|30080` or `tcp/10800|30080`.
+ * A router VIP claim: which per-router load balancer slot and VIP a service programs on
+ * every gateway router: a nodePort (`tcp|30080`, `tcp/10800|30080`; the router's node IP
+ * is prepended) or an external IP VIP (`tcp|192.0.2.10:80`, the same on every router).
  */
-export type NodePortClaim = string;
+export type RouterClaim = string;
 
 /**
- * The NodePort claims of a service spec.
+ * The router VIP claims of a service spec.
  *
  * @param spec the spec, or `undefined` for a deleted service
  * @returns claim -> backends
  */
-export function nodePortClaims(spec: ServiceLbSpec | undefined): Map<NodePortClaim, string> {
-  const out = new Map<NodePortClaim, string>();
+export function routerClaims(spec: ServiceLbSpec | undefined): Map<RouterClaim, string> {
+  const out = new Map<RouterClaim, string>();
   for (const p of LB_PROTOCOLS) {
     const ps = spec?.protocols[p];
     if (!ps) continue;
     const slot = gatewayLbSlot(p, ps.affinityTimeout);
     for (const [np, backends] of Object.entries(ps.nodePorts)) out.set(`${slot}|${np}`, backends);
+    for (const [vip, backends] of Object.entries(ps.externalVips)) {
+      out.set(`${slot}|${vip}`, backends);
+    }
   }
   return out;
 }
 
-function splitClaim(c: NodePortClaim): [slot: string, nodePort: string] {
-  const i = c.lastIndexOf("|");
+function splitClaim(c: RouterClaim): [slot: string, vip: string] {
+  const i = c.indexOf("|");
   return [c.slice(0, i), c.slice(i + 1)];
+}
+
+/**
+ * The VIP key of a claim on one router.
+ *
+ * @param vip a nodePort, or `ip:port`
+ * @param physicalIp the router's node IP
+ * @returns the key, or `undefined` for a nodePort on a router without node IP
+ */
+function routerKey(vip: string, physicalIp: string | undefined): string | undefined {
+  if (vip.includes(":")) return vip;
+  return physicalIp ? `${physicalIp}:${vip}` : undefined;
 }
 
 /**
@@ -156,10 +171,10 @@ export interface ServicePlanInput {
   service: string;
   /** Desired state; `undefined` when the service is gone or wants no load balancing. */
   spec: ServiceLbSpec | undefined;
-  /** NodePort claims this service made before (to remove keys it no longer wants). */
-  previous?: ReadonlySet<NodePortClaim>;
-  /** Whether another service claims a slot and nodePort (then its key is not removed). */
-  claimedByOther?: (claim: NodePortClaim) => boolean;
+  /** Router claims this service made before (to remove keys it no longer wants). */
+  previous?: ReadonlySet<RouterClaim>;
+  /** Whether another service claims a slot and VIP (then its key is not removed). */
+  claimedByOther?: (claim: RouterClaim) => boolean;
   /** uuid-names for inserted rows. */
   namer: UuidNamer;
 }
@@ -169,14 +184,14 @@ export interface ServicePlan {
   /** Operations (empty when NB matches). */
   ops: Operation[];
   /** The claims now applied (to pass as `previous` next time). */
-  claims: Set<NodePortClaim>;
+  claims: Set<RouterClaim>;
   /** Gateway routers skipped: their per-router LB for a slot is missing (the router plan makes it). */
   pendingRouters: string[];
 }
 
 /**
- * Plans one service: its per-service load balancers and its NodePort keys on every
- * gateway router.
+ * Plans one service: its per-service load balancers and its NodePort and external IP
+ * keys on every gateway router.
  *
  * @param ix the NB index
  * @param input service, spec, previous claims, uuid-names
@@ -237,7 +252,7 @@ export function planServiceLbs(ix: LbIndex, input: ServicePlanInput): ServicePla
     }
   }
 
-  const claims = nodePortClaims(spec);
+  const claims = routerClaims(spec);
   const gone = [...(input.previous ?? [])].filter((c) =>
     !claims.has(c) && !(input.claimedByOther?.(c) ?? false)
   );
@@ -246,7 +261,7 @@ export function planServiceLbs(ix: LbIndex, input: ServicePlanInput): ServicePla
   if (claims.size || gone.length) {
     for (const gr of ix.gatewayRouters()) {
       const perLb = new Map<LbRow, Map<string, string | undefined>>();
-      const want = (slot: string, np: string, value: string | undefined) => {
+      const want = (slot: string, vip: string, value: string | undefined) => {
         const lb = ix.gatewayLb(gr.row.name, slot);
         if (!lb) {
           if (value !== undefined) pending.add(gr.row.name);
@@ -254,7 +269,8 @@ export function planServiceLbs(ix: LbIndex, input: ServicePlanInput): ServicePla
         }
         let m = perLb.get(lb);
         if (!m) perLb.set(lb, m = new Map());
-        if (gr.physicalIp) m.set(`${gr.physicalIp}:${np}`, value);
+        const key = routerKey(vip, gr.physicalIp);
+        if (key) m.set(key, value);
       };
       for (const [c, backends] of claims) want(...splitClaim(c), backends);
       for (const c of gone) want(...splitClaim(c), undefined);
@@ -268,23 +284,26 @@ export function planServiceLbs(ix: LbIndex, input: ServicePlanInput): ServicePla
 }
 
 /**
- * The NodePort VIPs a gateway router should hold, per slot, given every service.
+ * The VIPs a gateway router should hold, per slot, given every service: NodePort VIPs on
+ * its node IP (none without one) and every external IP VIP.
  *
  * @param specs every service's desired state
  * @param physicalIp the router's node IP
- * @returns slot -> (`ip:nodePort` -> backends)
+ * @returns slot -> (`ip:port` -> backends)
  */
 export function gatewayVips(
   specs: Iterable<ServiceLbSpec>,
-  physicalIp: string,
+  physicalIp: string | undefined,
 ): Map<string, Record<string, string>> {
   const out = new Map<string, Record<string, string>>();
   for (const spec of specs) {
-    for (const [c, backends] of nodePortClaims(spec)) {
-      const [slot, np] = splitClaim(c);
+    for (const [c, backends] of routerClaims(spec)) {
+      const [slot, vip] = splitClaim(c);
+      const key = routerKey(vip, physicalIp);
+      if (!key) continue;
       let m = out.get(slot);
       if (!m) out.set(slot, m = {});
-      m[`${physicalIp}:${np}`] = backends;
+      m[key] = backends;
     }
   }
   return out;
@@ -299,10 +318,10 @@ function slotParts(slot: string): [LbProtocol, number] {
 export interface GatewayPlanInput {
   /** The gateway router. */
   router: GatewayRouter;
-  /** slot -> wanted VIPs ({@linkcode gatewayVips}; empty when the router has no node IP). */
+  /** slot -> wanted VIPs ({@linkcode gatewayVips}). */
   vips: ReadonlyMap<string, Readonly<Record<string, string>>>;
-  /** The services group's uuid or uuid-name (from {@linkcode planServicesGroup}). */
-  groupRef: string;
+  /** The services group's uuid: detached from the router if found there (it belongs on switches only). */
+  detachGroup?: string | undefined;
   /** uuid-names for inserted rows. */
   namer: UuidNamer;
 }
@@ -310,11 +329,11 @@ export interface GatewayPlanInput {
 /**
  * Plans one gateway router in full: a per-router load balancer for TCP, UDP and every
  * other slot with VIPs (made when missing, attached to the router), each holding exactly
- * the wanted NodePort VIPs (single-key mutations), `options:reject=true` and the slot's
- * affinity timeout; and the services group attached to the router.
+ * the wanted NodePort and external IP VIPs (single-key mutations), `options:reject=true`
+ * and the slot's affinity timeout.
  *
  * @param ix the NB index
- * @param input router, wanted VIPs, group, uuid-names
+ * @param input router, wanted VIPs, uuid-names
  * @returns operations (empty when NB matches)
  */
 export function planGatewayRouter(ix: LbIndex, input: GatewayPlanInput): Operation[] {
@@ -362,9 +381,9 @@ export function planGatewayRouter(ix: LbIndex, input: GatewayPlanInput): Operati
   if (attach.length) {
     muts.add("Logical_Router", router.row._uuid, [["load_balancer", "insert", attach]]);
   }
-  if (!router.row.load_balancer_group.includes(input.groupRef)) {
-    muts.add("Logical_Router", router.row._uuid, [["load_balancer_group", "insert", [
-      input.groupRef,
+  if (input.detachGroup && router.row.load_balancer_group.includes(input.detachGroup)) {
+    muts.add("Logical_Router", router.row._uuid, [["load_balancer_group", "delete", [
+      input.detachGroup,
     ]]]);
   }
   ops.push(...muts.ops());

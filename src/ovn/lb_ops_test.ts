@@ -13,11 +13,11 @@ import {
   gatewayVips,
   makeUuidNamer,
   mapKeyMutations,
-  nodePortClaims,
   planGatewayRouter,
   planServiceLbs,
   planServicesGroup,
   planStaleServiceLbs,
+  routerClaims,
 } from "./lb_ops.ts";
 
 const owner = (service: string) => ({
@@ -65,7 +65,7 @@ const spec = (
   affinityTimeout = 0,
 ): ServiceLbSpec => ({
   service: "default/web",
-  protocols: { tcp: { vips, nodePorts, affinityTimeout } },
+  protocols: { tcp: { vips, nodePorts, externalVips: {}, affinityTimeout } },
 });
 
 const group = { _uuid: "g1", name: "ovn-k8s-services", load_balancer: ["lb1"] };
@@ -211,26 +211,33 @@ Deno.test("planServiceLbs() leaves a nodePort claimed by another service and rep
   assert.deepEqual(plan.pendingRouters, ["GR_c"]);
 });
 
-Deno.test("planGatewayRouter() makes the router's LBs with every nodePort VIP and attaches the group", () => {
-  const router = gr("GR_c", "172.16.0.13", [], []);
+Deno.test("planGatewayRouter() makes the router's LBs with every nodePort and external VIP", () => {
+  const router = gr("GR_c", "172.16.0.13", [], ["g1"]);
   const ix = LbIndex.fromRows({ groups: [group], routers: [router] });
   const vips = gatewayVips([
     spec({}, { "30080": "10.244.1.4:80" }),
     {
       service: "ns/aff",
-      protocols: { tcp: { vips: {}, nodePorts: { "30090": "" }, affinityTimeout: 60 } },
+      protocols: {
+        tcp: {
+          vips: { "192.0.2.1:80": "" },
+          nodePorts: { "30090": "" },
+          externalVips: { "192.0.2.1:80": "" },
+          affinityTimeout: 60,
+        },
+      },
     },
   ], "172.16.0.13");
   const ops = planGatewayRouter(ix, {
     router: ix.gatewayRouter("GR_c")!,
     vips,
-    groupRef: "g1",
+    detachGroup: "g1",
     namer: makeUuidNamer(),
   });
   const inserts = ops.filter((o) => o.op === "insert") as { row: Record<string, unknown> }[];
   assert.deepEqual(inserts.map((i) => [i.row["name"], i.row["vips"], i.row["options"]]), [
     ["GR_c_tcp", { "172.16.0.13:30080": "10.244.1.4:80" }, { reject: "true" }],
-    ["GR_c_tcp_affinity60", { "172.16.0.13:30090": "" }, {
+    ["GR_c_tcp_affinity60", { "172.16.0.13:30090": "", "192.0.2.1:80": "" }, {
       reject: "true",
       affinity_timeout: "60",
     }],
@@ -242,8 +249,13 @@ Deno.test("planGatewayRouter() makes the router's LBs with every nodePort VIP an
   );
   assert.deepEqual(mutationsOf(ops, "r-GR_c"), [
     ["load_balancer", "insert", ["gw_lb_0", "gw_lb_1", "gw_lb_2"]],
-    ["load_balancer_group", "insert", ["g1"]],
+    ["load_balancer_group", "delete", ["g1"]],
   ]);
+  assert.deepEqual(
+    gatewayVips([spec({}, { "30080": "x:1" })], undefined),
+    new Map(),
+    "no nodePort VIPs without a node IP",
+  );
 });
 
 Deno.test("planGatewayRouter() removes stale keys, keeps wanted ones and writes nothing when equal", () => {
@@ -265,7 +277,6 @@ Deno.test("planGatewayRouter() removes stale keys, keeps wanted ones and writes 
   const ops = planGatewayRouter(ix, {
     router: ix.gatewayRouter("GR_a")!,
     vips: want,
-    groupRef: "g1",
     namer: makeUuidNamer(),
   });
   assert.deepEqual(ops, [{
@@ -282,7 +293,6 @@ Deno.test("planGatewayRouter() removes stale keys, keeps wanted ones and writes 
     planGatewayRouter(ix2, {
       router: ix2.gatewayRouter("GR_a")!,
       vips: want,
-      groupRef: "g1",
       namer: makeUuidNamer(),
     }),
     [],
@@ -387,7 +397,7 @@ Deno.test("mapKeyMutations() deletes then inserts changed keys, in key order", (
   assert.deepEqual(mapKeyMutations("vips", {}, new Map([["x", undefined]])), []);
 });
 
-Deno.test("nodePortClaims() names slot and nodePort", () => {
-  assert.deepEqual([...nodePortClaims(spec({}, { "30080": "a" }, 5))], [["tcp/5|30080", "a"]]);
-  assert.equal(nodePortClaims(undefined).size, 0);
+Deno.test("routerClaims() names slot and nodePort", () => {
+  assert.deepEqual([...routerClaims(spec({}, { "30080": "a" }, 5))], [["tcp/5|30080", "a"]]);
+  assert.equal(routerClaims(undefined).size, 0);
 });

@@ -307,12 +307,16 @@ Deno.test("watcher services: ClusterIP/NodePort/UDP/SCTP services follow endpoin
     return l?.vips["172.16.0.12:30080"] === "10.244.1.7:8080" ? l : undefined;
   });
   for (const gr of ["GR_node1", "GR_node2"]) {
-    const r = await until(`${gr} has the group`, async () => {
-      const row = await nb.rows("Logical_Router", gr);
-      return (row?.["load_balancer_group"] as string[]).includes(group) ? row : undefined;
+    const gl = await until(`${gr} has both external IPs`, async () => {
+      const l = await nb.gatewayLb(gr);
+      return l?.vips["192.0.2.10:8000"] === "10.244.1.7:8080" &&
+          l.vips["192.0.2.11:8000"] === "10.244.1.7:8080"
+        ? l
+        : undefined;
     });
-    const gl = await nb.gatewayLb(gr);
-    assert.ok((r["load_balancer"] as string[]).includes(gl!._uuid), `${gr} has its TCP LB`);
+    const r = await nb.rows("Logical_Router", gr);
+    assert.ok((r?.["load_balancer"] as string[]).includes(gl._uuid), `${gr} has its TCP LB`);
+    assert.deepEqual(r?.["load_balancer_group"], [], `no cluster IPs on ${gr}`);
     assert.ok(await nb.gatewayLb(gr, "UDP_lb_gateway_router"), `${gr} has a UDP LB`);
   }
   assert.deepEqual(gw2.options, { reject: "true" });
