@@ -20,7 +20,8 @@
  *
  * Needs ovsdb-tool, ovsdb-server, ovn-nbctl, ovn-northd; `--allow-all`.
  * Env: BENCH_PODS (10000), BENCH_RESTART_PODS (50000), BENCH_RATE (200),
- * BENCH_NBCTL_SAMPLE (200), BENCH_SKIP (comma list of burst,northd,steady,baseline,restart).
+ * BENCH_NBCTL_SAMPLE (200), BENCH_SERVICES (1000), BENCH_SKIP (comma list of burst,northd,
+ * services,steady,baseline,restart).
  *
  * @module
  */
@@ -40,6 +41,9 @@ import { type Operation, OvsdbClient } from "../src/ovsdb/mod.ts";
 import { ovnK8sArgv } from "../tests/helpers/ovn_k8s_process.ts";
 
 const PODS = findResource("pods")!;
+const SERVICES = findResource("services")!;
+/** ClusterIP services created with the burst (selecting the pods by label). */
+const N_SERVICES = Number(Deno.env.get("BENCH_SERVICES") ?? "1000");
 const N = Number(Deno.env.get("BENCH_PODS") ?? "10000");
 const N_RESTART = Number(Deno.env.get("BENCH_RESTART_PODS") ?? "50000");
 const RATE = Number(Deno.env.get("BENCH_RATE") ?? "200");
@@ -278,7 +282,7 @@ async function waitWorking(w: WatcherChild, timeoutMs = 120_000): Promise<void> 
 /** Burst (or steady-rate) pods through a watcher; returns throughput and latencies. */
 async function podRun(
   label: string,
-  opts: { northd: boolean; rate?: number; count: number },
+  opts: { northd: boolean; rate?: number; count: number; services?: number },
 ): Promise<Record<string, number>> {
   const central = await startCentral(opts.northd);
   const emu = await startEmulator({ historySize: 500_000, bookmarkIntervalMs: 5000 });
@@ -301,11 +305,23 @@ async function podRun(
   try {
     await waitWorking(w);
     const t0 = performance.now();
+    for (let i = 0; i < (opts.services ?? 0); i++) {
+      emu.store.create(SERVICES, "default", {
+        metadata: { name: `s${i}`, namespace: "default" },
+        spec: {
+          selector: { app: `s${i}` },
+          ports: [{ port: 80, targetPort: 8080, protocol: "TCP" }],
+        },
+      } as KubeObject);
+    }
     const create = (i: number) => {
       const name = `p${i}`;
       created.set(name, performance.now());
       emu.store.create(PODS, "default", {
-        metadata: { name, namespace: "default" },
+        metadata: {
+          name,
+          namespace: "default",
+        },
         spec: { containers: [{ name: "c", image: "pause" }], nodeName: nodeName(i % NODE_COUNT) },
       } as KubeObject);
     };
@@ -584,13 +600,23 @@ async function restart(count: number): Promise<Record<string, number>> {
 }
 
 if (import.meta.main) {
-  console.log(`watcher_pods: ${N} pods on ${NODE_COUNT} node switches; services: not included`);
+  console.log(
+    `watcher_pods: ${N} pods on ${NODE_COUNT} node switches (and a run with ${N_SERVICES} ` +
+      "ClusterIP services, no selector, no endpoints, created in the same burst)",
+  );
   const results: Record<string, unknown> = {};
   if (!SKIP.has("burst")) {
     results.burst = await podRun("burst, no northd", { northd: false, count: N });
   }
   if (!SKIP.has("northd")) {
     results.burstNorthd = await podRun("burst, northd running", { northd: true, count: N });
+  }
+  if (!SKIP.has("services") && N_SERVICES > 0) {
+    results.burstServices = await podRun(`burst + ${N_SERVICES} services, no northd`, {
+      northd: false,
+      count: N,
+      services: N_SERVICES,
+    });
   }
   if (!SKIP.has("steady")) {
     results.steady = await podRun(`steady ${RATE} pods/s, no northd`, {
