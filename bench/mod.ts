@@ -14,6 +14,7 @@ export const BENCHMARKS: Record<string, string> = {
   node_init: "./node_init.ts",
   watcher_services: "./watcher_services.ts",
   watcher_pods: "./watcher_pods.ts",
+  informer: "./informer.ts",
 };
 
 if (import.meta.main) {
