@@ -171,8 +171,11 @@ Deno.test("cni plugin: ADD, CHECK, chaining, DEL and rollback on real OVS/OVN", 
     });
 
     await t.step("ADD plugs pod1 into br-int and waits for ovn-installed", async () => {
-      const r = await cni("ADD", p1, { ...base, ovsdb: node.ovsDbRemote });
+      const logFile = `${tmp}/cni.log`;
+      const r = await cni("ADD", p1, { ...base, ovsdb: node.ovsDbRemote, logFile });
       assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+      assert.match(await Deno.readTextFile(logFile), /\|info\|cni\|ADD done .*pod=default\/pod1/);
+      assert.equal(r.stderr, "", "with logFile, nothing on stderr either");
       result1 = r.json;
       assert.equal(r.json.cniVersion, "1.0.0");
       assert.deepEqual(r.json.ips, [{
