@@ -286,7 +286,11 @@ async function measureChanges(w: Running, emu: Emulator, svc: number, srv: Serve
   return { latencyMs: median(lat), ops: median(ops), bytes: median(bytes), sbMs: median(sb) };
 }
 
-async function baseline(vips: Record<string, string>, key: string) {
+async function baseline(
+  vips: Record<string, string>,
+  key: string,
+  routerVips: Map<string, Record<string, string>>,
+) {
   const srv = await freshNb();
   try {
     const db = await OvsdbClient.connect<NbTables>({
@@ -309,6 +313,20 @@ async function baseline(vips: Record<string, string>, key: string) {
           load_balancer: ["lb"],
         },
       })),
+      // The same gateway routers with the same per-router NodePort load balancers.
+      ...[...routerVips].flatMap(([router, rv], i): Operation[] => [
+        {
+          op: "insert",
+          table: "Load_Balancer",
+          uuidName: `gw${i}`,
+          row: { external_ids: { TCP_lb_gateway_router: router }, vips: rv },
+        },
+        {
+          op: "insert",
+          table: "Logical_Router",
+          row: { name: router, options: { chassis: `ch-${i}` }, load_balancer: [`gw${i}`] },
+        },
+      ]),
     ]);
     const uuid = ins!.uuid!;
     const sbInitial = NORTHD ? await srv.sbSync() : 0;
@@ -466,7 +484,11 @@ if (import.meta.main) {
       if (lb) Object.assign(all, lb.vips);
     }
     const key = Object.keys(all)[Math.floor(N / 2)]!;
-    const b = await baseline(all, key);
+    const routerVips = new Map<string, Record<string, string>>();
+    for (const g of ix.gatewayRouters()) {
+      routerVips.set(g.row.name, { ...ix.gatewayLb(g.row.name, "tcp")?.vips });
+    }
+    const b = await baseline(all, key, routerVips);
     console.log(
       `baseline (original layout, ${
         fmt(Object.keys(all).length)
