@@ -143,3 +143,46 @@ Deno.test("Informer re-lists on 410 Gone and emits only the differences", async 
   await until("re-list", () => informer.stats.lists > listsBefore && rec.events.length >= 3);
   assert.deepEqual(rec.events.sort(), ["add default/d", "delete default/b", "update default/a"]);
 });
+
+Deno.test("Informer drops events it already has and survives a throwing handler", async () => {
+  const obj = (name: string, rv: string): KubeObject => ({
+    metadata: { name, namespace: "ns", resourceVersion: rv },
+  });
+  let watchCalls = 0;
+  const ac = new AbortController();
+  const lw = {
+    list: () => Promise.resolve({ items: [obj("a", "1")], resourceVersion: "1" }),
+    async *watch(_rv: string, signal: AbortSignal) {
+      if (watchCalls++ > 0) {
+        await new Promise((r) => signal.addEventListener("abort", r, { once: true }));
+        return;
+      }
+      yield { type: "ADDED" as const, object: obj("a", "1") };
+      yield { type: "MODIFIED" as const, object: obj("a", "2") };
+      yield { type: "MODIFIED" as const, object: obj("a", "2") };
+      yield { type: "ADDED" as const, object: obj("b", "3") };
+      yield {
+        type: "BOOKMARK" as const,
+        object: { metadata: { resourceVersion: "9" } } as KubeObject,
+      };
+    },
+  };
+  const rec = recorder();
+  const informer = new Informer<KubeObject>(lw, {
+    name: "fake",
+    handlers: {
+      ...rec.handlers,
+      add: (o) => {
+        rec.handlers.add(o);
+        throw new Error("handler bug");
+      },
+    },
+  });
+  const running = informer.run(ac.signal);
+  await until("b", () => rec.events.includes("add ns/b"));
+  await until("second watch", () => watchCalls === 2);
+  assert.deepEqual(rec.events, ["add ns/a", "update ns/a", "add ns/b"]);
+  assert.equal(informer.stats.resourceVersion, "9", "bookmarks move the resourceVersion");
+  ac.abort();
+  await running;
+});
