@@ -234,3 +234,20 @@ Deno.test("Connection keeps the token out of JSON, inspection and its descriptio
   assert.doesNotMatch(JSON.stringify(describeConnection(c)), /s3cr3t/);
   assert.equal(describeConnection(c)["auth"], "bearer token");
 });
+
+Deno.test("resolveConnection() names real files it cannot use (a directory as CA, a kubeconfig without context)", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "ovnk8s-conn-" });
+  try {
+    await assert.rejects(
+      resolveConnection({ flags: { apiServer: "https://h:6443", caCert: dir }, env: noEnv }),
+      new RegExp(`Cannot read --k8s-cacert file "${dir}"`),
+    );
+    await Deno.writeTextFile(`${dir}/config`, KUBECONFIG.replace("current-context: ctx1\n", ""));
+    await assert.rejects(
+      resolveConnection({ env: (k) => ({ KUBECONFIG: `${dir}/config` })[k] }),
+      new RegExp(`Cannot use KUBECONFIG "${dir}/config": it has no current-context`),
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

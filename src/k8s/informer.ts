@@ -7,8 +7,9 @@
  *   connection breaks or goes quiet for longer than `idleTimeoutMs` (a killed peer, a
  *   half-open connection) it re-watches after a capped exponential backoff.
  * - When the server says the resourceVersion is gone (`410 Gone`, or an `ERROR` event
- *   with code 410, also after an API server restart) it re-lists and emits exactly the
- *   differences with its cache as add/update/delete: nothing missed, nothing repeated.
+ *   with code 410, also after an API server restart) it re-lists at once and emits
+ *   exactly the differences with its cache as add/update/delete: nothing missed,
+ *   nothing repeated. Other API errors on a watch re-list after the backoff.
  * - Watch events that the cache already has (same resourceVersion) are dropped.
  *
  * The transport is a {@linkcode ListWatcher}; {@linkcode httpListWatcher} is the real
@@ -66,10 +67,16 @@ export interface InformerOptions<T> {
 
 /** Counters of an informer, for status output and tests. */
 export interface InformerStats {
+  /** Lists done (the first, then one per re-list). */
   lists: number;
+  /** Watches opened. */
   watches: number;
+  /** Failed lists and watches. */
   failures: number;
+  /** The last resourceVersion seen (list, event or bookmark). */
   resourceVersion: string;
+  /** The message of the last failure, if any. */
+  lastError?: string;
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
@@ -230,6 +237,11 @@ export class Informer<T extends CachedObject> {
           continue;
         }
         this.#stats.failures++;
+        this.#stats.lastError = err instanceof Error ? err.message : String(err);
+        // The server refused the watch for another reason (e.g. a resourceVersion it
+        // does not have yet after a restore: 504 "too large resource version"): only a
+        // fresh list is sure to get back in step. Transport failures just re-watch.
+        if (err instanceof K8sApiError) needList = true;
         log?.warn("list/watch failed; retrying", {
           informer: name,
           retryInMs: backoff,

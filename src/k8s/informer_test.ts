@@ -3,7 +3,8 @@ import { startEmulator } from "./emulator/server.ts";
 import { byNodeName } from "./cache.ts";
 import { makeConnection } from "./connection_info.ts";
 import { KubeHttp } from "./http.ts";
-import { httpListWatcher, Informer } from "./informer.ts";
+import { K8sApiError } from "./errors.ts";
+import { httpListWatcher, Informer, type WatchEvent } from "./informer.ts";
 import { findResource, type KubeObject } from "./resources.ts";
 
 const PODS = findResource("pods")!;
@@ -183,6 +184,41 @@ Deno.test("Informer drops events it already has and survives a throwing handler"
   await until("second watch", () => watchCalls === 2);
   assert.deepEqual(rec.events, ["add ns/a", "update ns/a", "add ns/b"]);
   assert.equal(informer.stats.resourceVersion, "9", "bookmarks move the resourceVersion");
+  ac.abort();
+  await running;
+});
+
+Deno.test("Informer re-lists after a watch refused with another API error", async () => {
+  let lists = 0;
+  let watches = 0;
+  const ac = new AbortController();
+  const lw = {
+    list: () => {
+      lists++;
+      const items = lists === 1
+        ? []
+        : [{ metadata: { name: "x", namespace: "ns", resourceVersion: "5" } }];
+      return Promise.resolve({ items, resourceVersion: String(lists) });
+    },
+    async *watch(_rv: string, signal: AbortSignal): AsyncGenerator<WatchEvent<KubeObject>> {
+      if (watches++ > 1) yield { type: "BOOKMARK", object: { metadata: { resourceVersion: "7" } } };
+      if (watches === 1) {
+        throw new K8sApiError(504, "Timeout", "Watch: too large resource version");
+      }
+      await new Promise((r) => signal.addEventListener("abort", r, { once: true }));
+    },
+  };
+  const rec = recorder();
+  const informer = new Informer<KubeObject>(lw, {
+    name: "fake",
+    handlers: rec.handlers,
+    initialBackoffMs: 10,
+  });
+  const running = informer.run(ac.signal);
+  await until("re-list", () => rec.events.length === 1);
+  assert.deepEqual(rec.events, ["add ns/x"]);
+  assert.equal(lists, 2);
+  assert.match(informer.stats.lastError ?? "", /too large resource version/);
   ac.abort();
   await running;
 });

@@ -143,3 +143,49 @@ Deno.test("Informer survives a SIGKILLed emulator process and re-lists exactly w
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("Informer notices a frozen emulator process (half-open) within its idle bound", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "ovnk8s-k8s-freeze-" });
+  const port = freePort();
+  const child = await spawnEmulator(port, `${dir}/state.json`);
+  const ac = new AbortController();
+  let running: Promise<void> | undefined;
+  let stopped = false;
+  try {
+    using http = new KubeHttp(
+      makeConnection({ server: `http://127.0.0.1:${port}`, source: "test" }),
+    );
+    const events: string[] = [];
+    const informer = new Informer<KubeObject>(
+      httpListWatcher(http, PODS, { idleTimeoutMs: 1500 }),
+      {
+        name: "pods",
+        handlers: { add: (o) => events.push(`add ${o.metadata.name}`) },
+        initialBackoffMs: 100,
+        maxBackoffMs: 500,
+      },
+    );
+    running = informer.run(ac.signal);
+    await informer.synced;
+    child.kill("SIGSTOP");
+    stopped = true;
+    await until(
+      "the idle bound to fire",
+      () => /went quiet for 1500 ms/.test(informer.stats.lastError ?? ""),
+    );
+    child.kill("SIGCONT");
+    stopped = false;
+    await http.request("POST", collectionPath(PODS, "default"), {
+      body: { metadata: { name: "thawed" } },
+    });
+    await until("the pod created after the thaw", () => events.includes("add thawed"));
+    assert.deepEqual(events, ["add thawed"]);
+  } finally {
+    ac.abort();
+    await running;
+    if (stopped) child.kill("SIGCONT");
+    child.kill("SIGKILL");
+    await child.status;
+    await Deno.remove(dir, { recursive: true });
+  }
+});

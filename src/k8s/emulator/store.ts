@@ -57,6 +57,26 @@ export interface StoreEvent {
   resource: ResourceDef;
   type: EventType;
   object: KubeObject;
+  /** The object before a MODIFIED change (history only). */
+  old?: KubeObject;
+}
+
+/**
+ * The event a watch sees for a change: a modification that moves an object into the
+ * watch's selection is an ADDED, out of it a DELETED, as the API server does.
+ */
+function scoped(w: WatchRegistration, ev: StoreEvent, old = ev.old): StoreEvent | undefined {
+  const inScope = (o: KubeObject) =>
+    (!w.namespace || o.metadata.namespace === w.namespace) && w.match(o);
+  const now = inScope(ev.object);
+  if (ev.type !== "MODIFIED" || !old) {
+    return now ? { rv: ev.rv, resource: ev.resource, type: ev.type, object: ev.object } : undefined;
+  }
+  const before = inScope(old);
+  if (now && before) return { rv: ev.rv, resource: ev.resource, type: ev.type, object: ev.object };
+  if (now) return { rv: ev.rv, resource: ev.resource, type: "ADDED", object: ev.object };
+  if (before) return { rv: ev.rv, resource: ev.resource, type: "DELETED", object: ev.object };
+  return undefined;
 }
 
 /** Everything needed to restart the store where it was (no history). */
@@ -196,17 +216,17 @@ export class EmulatorStore {
     }
   }
 
-  #record(r: ResourceDef, type: EventType, object: KubeObject): void {
+  #record(r: ResourceDef, type: EventType, object: KubeObject, old?: KubeObject): void {
     const ev: StoreEvent = { rv: this.#rv, resource: r, type, object };
-    this.#history.push(ev);
+    this.#history.push(old ? { ...ev, old } : ev);
     if (this.#history.length > this.#historySize) {
       const dropped = this.#history.splice(0, this.#history.length - this.#historySize);
       this.#compactedRv = dropped[dropped.length - 1]!.rv;
     }
     for (const w of this.#watchers) {
       if (w.resource !== r) continue;
-      if (w.namespace && object.metadata.namespace !== w.namespace) continue;
-      if (w.match(object)) w.send(ev);
+      const out = scoped(w, ev, old);
+      if (out) w.send(out);
     }
   }
 
@@ -416,7 +436,7 @@ export class EmulatorStore {
     meta.creationTimestamp = old.metadata.creationTimestamp!;
     meta.resourceVersion = String(++this.#rv);
     this.#put(r, next);
-    this.#record(r, "MODIFIED", next);
+    this.#record(r, "MODIFIED", next, old);
     this.#afterChange(r, old, next);
     return next;
   }
@@ -519,8 +539,6 @@ export class EmulatorStore {
         `too old resource version: ${from} (${this.#compactedRv})`,
       );
     }
-    const inScope = (o: KubeObject) =>
-      (!reg.namespace || o.metadata.namespace === reg.namespace) && reg.match(o);
     if (from === undefined) {
       for (const o of this.list(reg.resource, reg.namespace, reg.match).items) {
         reg.send({
@@ -532,7 +550,9 @@ export class EmulatorStore {
       }
     } else {
       for (const ev of this.#history) {
-        if (ev.rv > from && ev.resource === reg.resource && inScope(ev.object)) reg.send(ev);
+        if (ev.rv <= from || ev.resource !== reg.resource) continue;
+        const out = scoped(reg, ev);
+        if (out) reg.send(out);
       }
     }
     this.#watchers.add(reg);

@@ -148,3 +148,33 @@ Deno.test("EmulatorStore restarts from a snapshot with an empty history (410 for
   );
   b.watch({ resource: PODS, match: () => true, send: () => {} }, rvBefore);
 });
+
+Deno.test("EmulatorStore.watch() turns modifications across a selector into ADDED and DELETED", () => {
+  const s = new EmulatorStore();
+  const rv = s.resourceVersion;
+  const seen: string[] = [];
+  const sel = (o: KubeObject) => o.metadata.labels?.["app"] === "web";
+  s.watch({
+    resource: PODS,
+    match: sel,
+    send: (e) => seen.push(`${e.type} ${e.object.metadata.name}`),
+  }, rv);
+  s.create(PODS, "default", { metadata: { name: "a" } });
+  s.patch(PODS, "default", "a", "application/merge-patch+json", {
+    metadata: { labels: { app: "web" } },
+  });
+  s.patch(PODS, "default", "a", "application/merge-patch+json", {
+    metadata: { labels: { v: "2" } },
+  });
+  s.patch(PODS, "default", "a", "application/merge-patch+json", {
+    metadata: { labels: { app: null } },
+  });
+  const replay: string[] = [];
+  s.watch({
+    resource: PODS,
+    match: sel,
+    send: (e) => replay.push(`${e.type} ${e.object.metadata.name}`),
+  }, rv);
+  assert.deepEqual(seen, ["ADDED a", "MODIFIED a", "DELETED a"]);
+  assert.deepEqual(replay, seen, "a replay from history scopes events the same way");
+});
