@@ -67,6 +67,8 @@ export interface ServicesPartOptions {
   batchSize?: number;
   /** Retries of a failing key before it waits for its next event (default 8). */
   maxRetries?: number;
+  /** After a key exhausted its retries, try it again this much later (default 60,000 ms). */
+  giveUpRetryMs?: number;
   /** How long to wait for the monitor to show rows a transaction inserted (default 10 s). */
   seenTimeoutMs?: number;
 }
@@ -386,6 +388,9 @@ export class ServiceController {
       batchSize: this.#opts.batchSize ?? 500,
       log: this.#log,
       metrics: this.#ctx.metrics,
+      // A long NB outage exhausts the fast retries; such keys come back slowly instead of
+      // waiting for their next event.
+      onGiveUp: (key) => this.queue.addAfter(key, this.#opts.giveUpRetryMs ?? 60_000),
       signal,
     });
   }

@@ -25,6 +25,7 @@ import { NB_SCHEMA, type OvsdbServer, startOvsdbServer } from "../helpers/ovsdb_
 const PODS = findResource("pods")!;
 const SERVICES = findResource("services")!;
 const ENDPOINTS = findResource("endpoints")!;
+const SLICES = findResource("endpointslices", "discovery.k8s.io")!;
 const log = createLogger("test", { level: "error" });
 
 async function until<T>(what: string, fn: () => Promise<T | undefined | false>, ms = 20_000) {
@@ -604,4 +605,57 @@ Deno.test("watcher services with northd: no endpoints rejects, ClientIP affinity
   } finally {
     sb.close();
   }
+});
+
+Deno.test("watcher services: NB killed and restarted mid-burst; every service ends with exactly one LB", async () => {
+  await using t = await setup();
+  const { emu, nb } = t;
+  await using w = await Watcher.start(t.srv, emu);
+  const slice = (name: string, i: number) => ({
+    metadata: {
+      name: `${name}-ipv4`,
+      namespace: "default",
+      labels: { "kubernetes.io/service-name": name },
+    },
+    addressType: "IPv4",
+    endpoints: [{ addresses: [`10.244.${1 + (i % 3)}.${10 + (i % 200)}`] }],
+    ports: [{ name: "", port: 8080, protocol: "TCP" }],
+  });
+  const names: string[] = [];
+  for (let i = 0; i < 300; i++) {
+    const name = `s${i}`;
+    names.push(name);
+    emu.store.create(SERVICES, "default", {
+      metadata: { name },
+      spec: { ports: [{ port: 80, targetPort: 8080 }] },
+    });
+    emu.store.create(SLICES, "default", slice(name, i));
+    if (i === 100) {
+      await until("some services programmed", async () => (await nb.lbs()).length > 20);
+      await t.srv.kill(0);
+      await new Promise((r) => setTimeout(r, 500)); // services keep coming while NB is down
+    }
+    if (i === 200) await t.srv.restart(0);
+    if (i % 20 === 0) await new Promise((r) => setTimeout(r, 10));
+  }
+  const lbs = await until("every service programmed", async () => {
+    const all = (await nb.lbs()).filter((l) => l.name.startsWith("Service_default/s"));
+    return names.every((n) =>
+        all.some((l) => l.name === `Service_default/${n}_tcp` && Object.values(l.vips)[0] !== "")
+      )
+      ? all
+      : undefined;
+  }, 60_000);
+  assert.equal(lbs.length, names.length, "exactly one LB per service");
+  const members = (await nb.rows("Load_Balancer_Group", "ovn-k8s-services"))?.[
+    "load_balancer"
+  ] as string[];
+  assert.deepEqual(new Set(members), new Set(lbs.map((l) => l._uuid)), "every LB in the group");
+  for (const n of names.slice(0, 50)) emu.store.delete(SERVICES, "default", n);
+  await until(
+    "50 services' LBs gone",
+    async () =>
+      (await nb.lbs()).filter((l) => l.name.startsWith("Service_default/s")).length === 250,
+  );
+  await w.settled();
 });
