@@ -109,7 +109,7 @@ function parseRoute(segments: string[], group: string, version: string): Route |
   }
   const resource = find(rest[0]);
   if (!resource || rest.length > 3) return undefined;
-  if (rest.length === 3 && rest[2] !== "status") return undefined;
+  if (rest.length === 3 && (rest[2] !== "status" || !resource.hasStatus)) return undefined;
   return {
     resource,
     ...(namespace !== undefined ? { namespace } : {}),
