@@ -520,9 +520,15 @@ export async function clusterDown(
   const p = clusterPaths(dir);
   const pid = await alivePid(procs, p.supervisorPid);
   if (pid !== undefined) {
+    const t0 = performance.now();
     procs.kill(pid, "SIGTERM");
     for (let i = 0; i < 100 && await procs.alive(pid); i++) await sleep(100);
+    const stopped = !(await procs.alive(pid));
     procs.kill(pid, "SIGKILL");
+    deps.log.info(stopped ? "supervisor stopped" : "supervisor killed (SIGTERM not enough)", {
+      pid,
+      ms: Math.round(performance.now() - t0),
+    });
   }
   const podNs = (await listNetns(runner)).filter((n) => n.startsWith(`${lab.prefix}-p-`));
   await Promise.all(podNs.map(async (ns) => {

@@ -239,8 +239,8 @@ export class Kubelet {
   }
 
   /**
-   * Watches this node's pods until `signal` aborts; then kills the pods' commands (the
-   * namespaces stay for `down`, which removes everything).
+   * Watches this node's pods until `signal` aborts; then kills the pods' commands at once
+   * (the namespaces stay for `down`, which removes everything).
    *
    * @param signal stops the kubelet
    */
@@ -258,9 +258,17 @@ export class Kubelet {
         },
       },
     );
-    await informer.run(signal);
-    this.#stopping = true;
-    for (const s of this.#pods.values()) s.proc?.kill("SIGTERM");
+    const stop = () => {
+      this.#stopping = true;
+      for (const s of this.#pods.values()) s.proc?.kill("SIGTERM");
+    };
+    signal.addEventListener("abort", stop, { once: true });
+    try {
+      await informer.run(signal);
+    } finally {
+      signal.removeEventListener("abort", stop);
+      if (signal.aborted) stop();
+    }
   }
 
   #sync(p: Pod): void {

@@ -101,6 +101,15 @@ export async function runSupervisor(
     source: "sandbox supervisor",
   }));
   const tasks: Promise<void>[] = [];
+  const pending = new Set<string>();
+  const names: string[] = [];
+  const track = (name: string, p: Promise<void>) => {
+    pending.add(name);
+    names.push(name);
+    tasks.push(
+      p.catch((err) => o.log.error(`${name} failed`, { err })).finally(() => pending.delete(name)),
+    );
+  };
   try {
     for (const n of lab.nodes) {
       const node = {
@@ -134,22 +143,26 @@ export async function runSupervisor(
     }
     for (const n of lab.nodes) {
       const nd = clusterPaths(dir).node(n.name);
-      tasks.push(runUnit({
-        argv: [
-          ...state.self,
-          "run",
-          `--cni-bin-dir=${nd.cniBin}`,
-          `--cni-conf-dir=${nd.cniConf}`,
-        ],
-        netns: n.netns,
-        env: { ...n.env, NO_COLOR: "1" },
-        pidFile: nd.runPid,
-        logFile: nd.runLog,
-        signal: o.signal,
-        log: o.log,
-      }));
+      track(
+        `run@${n.name}`,
+        runUnit({
+          argv: [
+            ...state.self,
+            "run",
+            `--cni-bin-dir=${nd.cniBin}`,
+            `--cni-conf-dir=${nd.cniConf}`,
+          ],
+          netns: n.netns,
+          env: { ...n.env, NO_COLOR: "1" },
+          pidFile: nd.runPid,
+          logFile: nd.runLog,
+          signal: o.signal,
+          log: o.log,
+        }),
+      );
     }
-    tasks.push(
+    track(
+      "scheduler",
       new Scheduler(http, lab.nodes.map((n) => n.name), o.log.child("scheduler")).run(o.signal),
     );
     for (const n of lab.nodes) {
@@ -169,15 +182,25 @@ export async function runSupervisor(
         podDir: paths.pods,
         log: o.log.child(`kubelet.${n.name}`),
       });
-      tasks.push(k.run(o.signal));
+      track(`kubelet@${n.name}`, k.run(o.signal));
     }
     const ready = { pid: Deno.pid, url: emu.url, startedAt: new Date().toISOString() };
     await Deno.writeTextFile(`${paths.supervisorReady}.tmp`, JSON.stringify(ready) + "\n");
     await Deno.rename(`${paths.supervisorReady}.tmp`, paths.supervisorReady);
     o.log.info("sandbox supervisor running", { url: emu.url, nodes: lab.nodes.length });
-    await Promise.all(tasks);
+    // Run until SIGTERM; then wait (bounded) for the runs, which are child processes. The
+    // informers need no waiting: they may be inside a request when the signal comes.
+    await new Promise<void>((resolve) => {
+      if (o.signal.aborted) resolve();
+      else o.signal.addEventListener("abort", () => resolve(), { once: true });
+    });
+    o.log.info("stopping");
+    const runs = tasks.filter((_, i) => names[i]?.startsWith("run@"));
+    await Promise.race([Promise.all(runs), sleep(3000)]);
   } finally {
-    await Promise.allSettled(tasks);
+    const left = [...pending].filter((n) => n.startsWith("run@"));
+    if (left.length) o.log.warn("runs still stopping; exiting anyway", { parts: left.join(",") });
+    else o.log.info("runs stopped");
     http.close();
     await emu.close();
     await Deno.remove(paths.supervisorPid).catch(() => {});

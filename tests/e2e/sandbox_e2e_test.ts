@@ -95,6 +95,8 @@ Deno.test("e2e on the sandbox: pods, packets, services, deletions, restarts, CNI
     }
     const scheduled = new Set(["sched-1", "sched-2", "sched-3"].map((n) => pods.get(n)!.node));
     assert.deepEqual([...scheduled].sort(), NODES, "the scheduler spreads pods over every node");
+    const ips = names.map((n) => `${n}=${ip(n)}`);
+    assert.equal(new Set(names.map(ip)).size, names.length, `duplicate pod IP: ${ips.join(" ")}`);
     const wide = await sb.kubectl(["get", "pods", "-o", "wide"]);
     for (const n of names) assert.match(wide, new RegExp(`^${n}\\s+1/1\\s+Running`, "m"));
     say(`9 pods Running and Ready with IPs; sched-1..3 spread over ${[...scheduled].join(",")}`);
@@ -299,14 +301,16 @@ Deno.test("e2e on the sandbox: pods, packets, services, deletions, restarts, CNI
   });
 
   await step("down leaves no process, namespace, link or file", async () => {
+    const t1 = performance.now();
     const r = await sb.down();
     assert.equal(r.code, 0, r.stderr);
+    const downS = ((performance.now() - t1) / 1000).toFixed(1);
     assert.deepEqual(await sb.namespaces(), []);
     const links = await sh(["ip", "-o", "link", "show"]);
     assert.ok(!links.stdout.includes(`${prefix}-`), "no link named after the sandbox");
     assert.equal(await Deno.stat(sb.dir).then(() => true, () => false), false);
     const ps = await sh(["ps", "-eo", "args"]);
     assert.ok(!ps.stdout.includes(sb.dir), "no process mentions the state directory");
-    say("no namespace, link, process or file of the sandbox left");
+    say(`down in ${downS} s: no namespace, link, process or file of the sandbox left`);
   });
 });
