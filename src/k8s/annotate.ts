@@ -6,6 +6,8 @@
  * - 404: the pod was deleted while being annotated; not an error (`"gone"`).
  * - 409: retried a few times (a merge patch carries no resourceVersion, so it only
  *   conflicts when the server is busy).
+ * - no answer (e.g. a kept-alive connection the restarted server closed): retried, as
+ *   the patch is idempotent.
  *
  * @module
  */
@@ -20,7 +22,7 @@ import { K8sApiError } from "./errors.ts";
 
 /** Options of {@linkcode annotatePod}. */
 export interface AnnotateOptions {
-  /** Attempts on 409 (default 3). */
+  /** Attempts on 409 or on no answer (default 3). */
   attempts?: number;
   /** Bound of one request (default 30,000 ms). */
   timeoutMs?: number;
@@ -69,9 +71,23 @@ export async function annotatePod(
       return "patched";
     } catch (err) {
       if (!(err instanceof ApiException)) {
-        throw new Error(`Cannot ${what}: ${err instanceof Error ? err.message : String(err)}`, {
-          cause: err,
-        });
+        // No answer (a connection the server closed, e.g. on restart): the patch is
+        // idempotent, so send it again on a fresh connection.
+        if (i < attempts) {
+          opts.log?.debug("annotation request failed; retrying", {
+            pod: `${namespace}/${name}`,
+            attempt: i,
+            error: err,
+          });
+          await new Promise((r) => setTimeout(r, 100 * i));
+          continue;
+        }
+        throw new Error(
+          `Cannot ${what}: ${err instanceof Error ? err.message : String(err)}${
+            err instanceof Error && err.cause instanceof Error ? `: ${err.cause.message}` : ""
+          }`,
+          { cause: err },
+        );
       }
       const code = err.code as number;
       if (code === 404) {

@@ -197,3 +197,20 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "client-node REST calls survive the https emulator shutting down and coming back",
+  sanitizeOps: false,
+  async fn() {
+    await using t = await setup();
+    const apis = createApis(t.conn());
+    t.emu.store.create(PODS, "default", { metadata: { name: "p" } });
+    for (let i = 0; i < 20; i++) {
+      assert.equal(await annotatePod(apis.core, "default", "p", { n: String(i) }), "patched");
+    }
+    // A graceful shutdown: with HTTP/2 this is where GOAWAY crashed the client process.
+    await t.emu.dropConnections();
+    assert.equal(await annotatePod(apis.core, "default", "p", { n: "after" }), "patched");
+    assert.equal(t.emu.store.get(PODS, "default", "p").metadata.annotations?.["n"], "after");
+  },
+});
