@@ -329,7 +329,6 @@ export class Kubelet {
         if (!s.created) {
           await addNetns(o.runner, r.netns);
           s.created = true;
-          await o.runner.run(["ip", "netns", "exec", r.netns, "ip", "link", "set", "lo", "up"]);
         }
         const result = await runCni(o.runner, {
           nodeNetns: o.node.netns,

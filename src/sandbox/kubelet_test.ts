@@ -1,0 +1,148 @@
+import assert from "node:assert/strict";
+import { FakeRunner } from "../daemons/_testing.ts";
+import { pollUntil } from "../daemons/mod.ts";
+import { startEmulator } from "../k8s/emulator/mod.ts";
+import { KubeHttp } from "../k8s/http.ts";
+import { makeConnection } from "../k8s/connection_info.ts";
+import { silentLogger } from "../log/mod.ts";
+import {
+  Kubelet,
+  newContainerId,
+  podNetnsName,
+  type PodSpawner,
+  podStatusPatch,
+} from "./kubelet.ts";
+import { Scheduler } from "./scheduler.ts";
+
+Deno.test("podNetnsName(), newContainerId() and podStatusPatch() give what runtime and API expect", () => {
+  assert.equal(podNetnsName("sb", "1234abcd-ef56-7890"), "sb-p-1234abcd");
+  const a = newContainerId();
+  assert.match(a, /^[0-9a-f]{64}$/);
+  assert.notEqual(a.slice(0, 15), newContainerId().slice(0, 15));
+  const p = podStatusPatch({
+    ip: "10.244.1.5",
+    hostIp: "172.31.1.11",
+    container: "web",
+    image: "x",
+    containerId: "c",
+    startedAt: "2026-01-01T00:00:00Z",
+    ready: true,
+  }).status as Record<string, unknown>;
+  assert.equal(p.phase, "Running");
+  assert.deepEqual(p.podIPs, [{ ip: "10.244.1.5" }]);
+  const ready = (p.conditions as Array<{ type: string; status: string }>).find((c) =>
+    c.type === "Ready"
+  );
+  assert.equal(ready?.status, "True");
+});
+
+Deno.test("Kubelet calls CNI ADD for its node's pods, reports IP and phase, runs the command, and DEL on deletion", async () => {
+  const dir = await Deno.makeTempDir();
+  await using emu = await startEmulator({});
+  using http = new KubeHttp(makeConnection({ server: emu.url, source: "test" }));
+  const ac = new AbortController();
+  try {
+    await Deno.mkdir(`${dir}/net.d`);
+    await Deno.mkdir(`${dir}/bin`);
+    await Deno.writeTextFile(`${dir}/bin/fakecni`, "");
+    await Deno.writeTextFile(
+      `${dir}/net.d/10-net.conf`,
+      '{"cniVersion":"1.0.0","name":"n","type":"fakecni"}',
+    );
+    let next = 10;
+    const runner = new FakeRunner([{
+      match: "fakecni",
+      fn: (_argv, o) =>
+        o.env?.CNI_COMMAND === "ADD"
+          ? {
+            stdout: JSON.stringify({
+              cniVersion: "1.0.0",
+              ips: [{ address: `10.244.1.${next++}/24` }],
+            }),
+          }
+          : {},
+    }]);
+    const spawned: Array<{ argv: string[]; netns: string; env: Record<string, string> }> = [];
+    const killed: string[] = [];
+    const spawn: PodSpawner = (argv, o) => {
+      spawned.push({ argv, netns: o.netns, env: o.env });
+      return { pid: 4242, status: new Promise<number>(() => {}), kill: () => {} };
+    };
+    const kubelet = new Kubelet({
+      node: {
+        name: "node1",
+        netns: "t-node1",
+        ip: "172.31.1.11",
+        env: { OVS_RUNDIR: "/r" },
+        cniConfDir: `${dir}/net.d`,
+        cniBinDir: `${dir}/bin`,
+      },
+      http,
+      runner,
+      prefix: "t",
+      podDir: `${dir}/pods`,
+      log: silentLogger,
+      spawn,
+      killNetns: (ns) => Promise.resolve(void killed.push(ns)),
+    });
+    const running = kubelet.run(ac.signal);
+    const scheduler = new Scheduler(http, ["node1"], silentLogger).run(ac.signal);
+    const pod = (name: string, nodeName?: string) => ({
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name },
+      spec: {
+        ...(nodeName ? { nodeName } : {}),
+        containers: [{ name: "main", image: "i", command: ["serve"], args: ["--http=8080"] }],
+      },
+    });
+    await http.request("POST", "/api/v1/namespaces/default/pods", { body: pod("web") });
+    await http.request("POST", "/api/v1/namespaces/default/pods", { body: pod("other", "node2") });
+    type P = { spec: { nodeName?: string }; status: { phase: string; podIP?: string } };
+    const web = await pollUntil("web running", async () => {
+      const p = await http.request<P>("GET", "/api/v1/namespaces/default/pods/web");
+      return p.status.phase === "Running" ? p : undefined;
+    }, { timeoutMs: 10_000 });
+    assert.equal(web.spec.nodeName, "node1", "scheduled by the scheduler");
+    assert.equal(web.status.podIP, "10.244.1.10");
+    const add = runner.calls.findIndex((c) => c.at(-1) === `${dir}/bin/fakecni`);
+    assert.deepEqual(runner.calls[add], ["ip", "netns", "exec", "t-node1", `${dir}/bin/fakecni`]);
+    const env = runner.options[add]!.env!;
+    assert.equal(env.CNI_COMMAND, "ADD");
+    assert.match(env.CNI_NETNS!, /^\/run\/netns\/t-p-[0-9a-f]{8}$/);
+    assert.match(env.CNI_ARGS!, /K8S_POD_NAMESPACE=default;K8S_POD_NAME=web;/);
+    assert.equal(env.OVS_RUNDIR, "/r");
+    assert.deepEqual(spawned.map((s) => s.argv), [["serve", "--http=8080"]]);
+    assert.equal(spawned[0]!.env.POD_IP, "10.244.1.10");
+    const record = JSON.parse(await Deno.readTextFile(`${dir}/pods/default_web.json`));
+    assert.equal(record.ip, "10.244.1.10");
+    assert.equal(runner.callsWith("other").length, 0, "a pod of another node is not touched");
+
+    await http.request("DELETE", "/api/v1/namespaces/default/pods/web");
+    await pollUntil("CNI DEL", () =>
+      Promise.resolve(
+        runner.options.some((o) => o.env?.CNI_COMMAND === "DEL") &&
+          runner.callsWith("ip netns delete").length === 1,
+      ), { timeoutMs: 10_000 });
+    assert.deepEqual(killed, [record.netns]);
+    assert.deepEqual(runner.callsWith("ip netns delete")[0], [
+      "ip",
+      "netns",
+      "delete",
+      record.netns,
+    ]);
+    await pollUntil(
+      "record removed",
+      async () => !(await Deno.stat(`${dir}/pods/default_web.json`).then(() => true, () => false)),
+      {
+        timeoutMs: 5000,
+      },
+    );
+    ac.abort();
+    await running;
+    await scheduler;
+  } finally {
+    ac.abort();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
