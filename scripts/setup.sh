@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PKGS=(openvswitch-switch ovn-central ovn-host ethtool iputils-ping iproute2
-      containernetworking-plugins netcat-openbsd util-linux)
+      containernetworking-plugins netcat-openbsd util-linux curl openssl)
 
 missing=()
 for p in "${PKGS[@]}"; do
