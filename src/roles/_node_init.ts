@@ -597,13 +597,15 @@ export const realCniFs: CniFs = {
 
 /**
  * The path of this program for the `ovn_cni` link: the compiled binary, or the bundle's
- * launcher (`dist/ovn-k8s` beside `dist/ovn-k8s.js`).
+ * launcher (`dist/ovn-k8s` beside `dist/ovn-k8s.js`, or above `dist/split/main.js`).
  *
  * @returns an absolute path
  */
 export function selfExecutable(): string {
   const main = Deno.mainModule;
   if (main.startsWith("file:") && main.endsWith(".js")) {
+    // The code-split bundle's entry (dist/split/main.js) has its launcher one level up.
+    if (main.endsWith("/split/main.js")) return new URL("../ovn-k8s", main).pathname;
     const path = new URL(main).pathname;
     return path.replace(/\.js$/, "");
   }
