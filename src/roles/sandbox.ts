@@ -112,13 +112,22 @@ function intFlag(name: string, text: string, min: number, max: number): number {
  */
 function hints(s: ClusterSummary, defaultDir: string): string {
   const dirFlag = s.dir === defaultDir ? "" : ` --dir ${s.dir}`;
+  let self = "ovn-k8s";
+  try {
+    self = selfArgv().join(" ");
+  } catch { /* from source without dist/: keep the name */ }
+  const client = s.pods.find((p) => p.name === "client");
+  const web = s.pods.find((p) => p.name.startsWith("web-") && p.node !== client?.node) ??
+    s.pods.find((p) => p.name.startsWith("web-"));
   return [
     "",
     "Continue with kubectl:",
     `  export KUBECONFIG=${s.kubeconfig}`,
-    "  kubectl get nodes,pods -o wide",
-    `  ovn-k8s sandbox exec client${dirFlag} -- curl -s http://web/   # (by ClusterIP: see kubectl get svc)`,
-    `Remove it all: ovn-k8s sandbox down${dirFlag}`,
+    "  kubectl get nodes,pods,svc -o wide",
+    ...(client && web
+      ? [`  ${self} sandbox exec client${dirFlag} -- curl -s http://${web.ip}:8080/`]
+      : []),
+    `Remove it all: ${self} sandbox down${dirFlag}`,
   ].join("\n");
 }
 
