@@ -6,9 +6,13 @@
  *
  * @module
  */
-import process from "node:process";
-import { exitCodeOf, resolveInvocation, UsageError, VERSION } from "./src/cli/mod.ts";
-import { createLogger, printErr, printOut } from "./src/log/mod.ts";
+// Only light modules are imported statically: a role's own imports load with the role, and
+// no node: module loads before a role needs one (node compat costs ~15 ms at start, which
+// the CNI path cannot afford).
+import { exitCodeOf, UsageError } from "./src/cli/errors.ts";
+import { resolveInvocation } from "./src/cli/program_name.ts";
+import { VERSION } from "./src/cli/version.ts";
+import { createLogger, printErr, printOut } from "./src/log/logger.ts";
 import { findRole, type RoleContext, ROLES } from "./src/roles/mod.ts";
 
 /** Injected boundaries of {@linkcode main}. */
@@ -100,8 +104,13 @@ if (import.meta.main) {
   const onSignal = () => ac.abort(new DOMException("interrupted", "AbortError"));
   Deno.addSignalListener("SIGINT", onSignal);
   Deno.addSignalListener("SIGTERM", onSignal);
+  // The name we were started under needs node:process; a container runtime calling the
+  // CNI plugin (CNI_COMMAND set, no arguments) does not need it, so it is not loaded then.
+  const cniCall = Deno.args.length === 0 && !!Deno.env.get("CNI_COMMAND");
+  const argv0 = Deno.env.get("OVN_K8S_ARGV0") ??
+    (cniCall ? "ovn-k8s" : (await import("node:process")).default.argv0);
   const code = await main(Deno.args, {
-    argv0: Deno.env.get("OVN_K8S_ARGV0") ?? process.argv0,
+    argv0,
     env: (name) => Deno.env.get(name),
     signal: ac.signal,
     stdout: printOut,
