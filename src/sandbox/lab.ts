@@ -572,7 +572,7 @@ async function bringUp(
       );
     }
   }
-  o.progress(`up in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  o.progress(`hosts and OVN up in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 }
 
 async function nodeUp(

@@ -206,22 +206,25 @@ Deno.test("e2e on the sandbox: pods, packets, services, deletions, restarts, CNI
 
   await step("watcher restarted in the middle of a burst of 100 pods", async () => {
     const names = Array.from({ length: 100 }, (_, i) => `burst-${i}`);
-    await sb.apply(names.map((n) => podManifest(n, { labels: { role: "burst" } })));
-    // Restart the master's unit (the watcher runs inside it) once some pods are running.
+    // The first half, then the master's unit (the watcher runs inside it) is stopped and
+    // the second half created while it is down and coming back (Restart=always, 1 s).
+    await sb.apply(names.slice(0, 50).map((n) => podManifest(n, { labels: { role: "burst" } })));
     await until(
       "a few burst pods running",
       async () => (await sb.pods("role=burst")).filter((p) => p.phase === "Running").length >= 5,
     );
     const pidFile = `${sb.dir}/nodes/node1/run.pid`;
     const pid = Number((await Deno.readTextFile(pidFile)).trim());
+    const before = (await sb.pods("role=burst")).filter((p) => p.phase === "Running").length;
     Deno.kill(pid, "SIGTERM");
+    await sb.apply(names.slice(50).map((n) => podManifest(n, { labels: { role: "burst" } })));
     await until("the master's run restarted", async () => {
       const now = Number((await Deno.readTextFile(pidFile).catch(() => "0")).trim());
       return now !== 0 && now !== pid;
     });
-    const running = (await sb.pods("role=burst")).filter((p) => p.phase === "Running").length;
     say(
-      `killed the master's run (pid ${pid}) with ${running}/100 burst pods running; it came back`,
+      `killed the master's run (pid ${pid}) with ${before}/100 burst pods running, ` +
+        "created the other 50 while it was down; it came back",
     );
     const all = await sb.waitRunning(names, 300_000);
     const burst = names.map((n) => all.get(n)!);
