@@ -356,7 +356,7 @@ async function startDemo(
   );
   const dir = clusterPaths(lab.dir).pods;
   const out = new Map<string, PodRecord & { ip: string }>();
-  await pollUntil("the demo pods to run", async () => {
+  await pollUntil(`the demo pods to run (see ${clusterPaths(lab.dir).supervisorLog})`, async () => {
     for (const p of pods) {
       if (out.has(p.name)) continue;
       const text = await Deno.readTextFile(`${dir}/default_${p.name}.json`).catch(() => "");
@@ -365,7 +365,12 @@ async function startDemo(
       if (r.ip) out.set(p.name, { ...r, ip: r.ip });
     }
     return out.size === pods.length;
-  }, { timeoutMs, intervalMs: 100 });
+  }, { timeoutMs, intervalMs: 100 }).catch(async (err) => {
+    // Say why: the kubelets' last complaints.
+    const log = await Deno.readTextFile(clusterPaths(lab.dir).supervisorLog).catch(() => "");
+    const why = log.split("\n").filter((l) => /\|(warn|error)\|/.test(l)).slice(-3).join("\n");
+    throw new Error(`${(err as Error).message}${why ? `; last warnings:\n${why}` : ""}`);
+  });
   return { pods: out, clusterIp: svc.spec.clusterIP };
 }
 

@@ -61,7 +61,11 @@ export class Scheduler {
     const inf = new Informer<Pod>(httpListWatcher<Pod>(this.#http, PODS), {
       name: "scheduler",
       log: this.#log,
-      handlers: { add: (p) => this.#schedule(p), update: (_o, p) => this.#schedule(p) },
+      handlers: {
+        add: (p) => this.#schedule(p),
+        update: (_o, p) => this.#schedule(p),
+        delete: (p) => this.#pending.delete(`${p.metadata.namespace}/${p.metadata.name}`),
+      },
     });
     this.#informer = inf;
     await inf.run(signal);
