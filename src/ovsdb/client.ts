@@ -271,7 +271,7 @@ export class OvsdbClient<S = Record<string, CachedRow>> implements AsyncDisposab
     const schema = this.#schema!;
     const wire = operations.map((o) => encodeOperation(schema, o));
     let id: number | undefined;
-    const p = session.request("transact", [this.database, ...wire], (i) => id = i);
+    const p = session.request("transact", [this.database, ...wire], { onId: (i) => id = i });
     const result = await this.#bounded(p, deadline - Date.now(), opts.signal, "transact", () => {
       if (id !== undefined) session.notify("cancel", [id]);
     });
@@ -637,9 +637,10 @@ export class OvsdbClient<S = Record<string, CachedRow>> implements AsyncDisposab
 
   /** Checks `_Server.Database` for our database and keeps watching it (leader changes). */
   async #checkServer(session: RpcSession, remote: Remote): Promise<void> {
-    let reply: unknown;
     try {
-      reply = await session.request("monitor_cond", [
+      // The row is taken in stream order: an update2 right behind the reply (the leader
+      // changed meanwhile) must apply on top of it, not be overwritten by it.
+      await session.request("monitor_cond", [
         "_Server",
         SERVER_MONITOR_ID,
         {
@@ -648,7 +649,12 @@ export class OvsdbClient<S = Record<string, CachedRow>> implements AsyncDisposab
             where: [["name", "==", this.database]],
           }],
         },
-      ]);
+      ], {
+        onResult: (reply) => {
+          this.#serverRow = {};
+          this.#applyServerUpdate(reply);
+        },
+      });
     } catch (err) {
       if (err instanceof OvsdbError && err.kind === "rpc") {
         // No _Server database (Open vSwitch < 2.9): a standalone server; check the name.
@@ -658,8 +664,6 @@ export class OvsdbClient<S = Record<string, CachedRow>> implements AsyncDisposab
       }
       throw err;
     }
-    this.#serverRow = {};
-    this.#applyServerUpdate(reply);
     if (this.#serverRow.name !== this.database) {
       const dbs = await session.request("list_dbs", []) as string[];
       throw this.#notServed(remote, dbs);
@@ -774,15 +778,25 @@ export class OvsdbClient<S = Record<string, CachedRow>> implements AsyncDisposab
     return reqs;
   }
 
+  /**
+   * Sends a monitor request and applies its reply. The reply is applied from `onResult`,
+   * at its place in the stream: the server sends the initial rows and then, as soon as
+   * anything changes, an update for this monitor, often in the same read. Applied after
+   * an `await` instead, the older initial rows would land on top of the newer update and
+   * the cache would keep them until the row changes again (and `monitor_cond_since`
+   * would resume from the reply's older transaction id).
+   */
   async #startMonitor(session: RpcSession, m: MonitorState): Promise<void> {
     const schema = this.#schema!;
     for (;;) {
       const reqs = this.#monitorRequests(m, schema);
       const params: unknown[] = [this.database, m.id, reqs];
       if (m.method === "monitor_cond_since") params.push(m.synced ? m.lastTxnId : ZERO_UUID);
-      let reply: unknown;
       try {
-        reply = await session.request(m.method, params);
+        await session.request(m.method, params, {
+          onResult: (reply) => this.#applyMonitorReply(session, m, reply),
+        });
+        return;
       } catch (err) {
         const unknown = err instanceof OvsdbError && err.kind === "rpc" &&
           /unknown method|not supported|unknown/i.test(err.error ?? "");
@@ -793,24 +807,33 @@ export class OvsdbClient<S = Record<string, CachedRow>> implements AsyncDisposab
         }
         throw err;
       }
-      if (m.method === "monitor_cond_since") {
-        const [found, lastId, updates] = reply as [boolean, string, unknown];
-        this.#log.debug("ovsdb: monitor started", {
-          id: m.id,
-          method: m.method,
-          incremental: found && m.synced,
-        });
-        if (found && m.synced) this.cache.applyUpdates2(schema, updates, m.columns);
-        else this.cache.resync(m.tables, (c) => c.applyUpdates2(schema, updates, m.columns));
-        m.lastTxnId = typeof lastId === "string" ? lastId : ZERO_UUID;
-      } else if (m.method === "monitor_cond") {
-        this.cache.resync(m.tables, (c) => c.applyUpdates2(schema, reply, m.columns));
-      } else {
-        this.cache.resync(m.tables, (c) => c.applyUpdates(schema, reply, m.columns));
-      }
-      m.synced = true;
+    }
+  }
+
+  /** Puts a monitor's initial (or, resumed, missed) rows into the cache; see `#startMonitor`. */
+  #applyMonitorReply(session: RpcSession, m: MonitorState, reply: unknown): void {
+    const schema = this.#schema!;
+    if (this.#monitors.get(m.id) !== m) {
+      // Given up (timeout, abort) or canceled before the reply came: keep its rows out.
+      session.request("monitor_cancel", [m.id]).catch(() => {});
       return;
     }
+    if (m.method === "monitor_cond_since") {
+      const [found, lastId, updates] = reply as [boolean, string, unknown];
+      this.#log.debug("ovsdb: monitor started", {
+        id: m.id,
+        method: m.method,
+        incremental: found && m.synced,
+      });
+      if (found && m.synced) this.cache.applyUpdates2(schema, updates, m.columns);
+      else this.cache.resync(m.tables, (c) => c.applyUpdates2(schema, updates, m.columns));
+      m.lastTxnId = typeof lastId === "string" ? lastId : ZERO_UUID;
+    } else if (m.method === "monitor_cond") {
+      this.cache.resync(m.tables, (c) => c.applyUpdates2(schema, reply, m.columns));
+    } else {
+      this.cache.resync(m.tables, (c) => c.applyUpdates(schema, reply, m.columns));
+    }
+    m.synced = true;
   }
 }
 

@@ -128,7 +128,13 @@ export {
 } from "./cache.ts";
 export { JsonFramer, type JsonFramerOptions } from "./framer.ts";
 export { openRemote, parseRemote, parseRemotes, type Remote, type TlsOptions } from "./remote.ts";
-export { type ByteStream, type OvsdbLogger, RpcSession, type RpcSessionOptions } from "./rpc.ts";
+export {
+  type ByteStream,
+  type OvsdbLogger,
+  type RequestHooks,
+  RpcSession,
+  type RpcSessionOptions,
+} from "./rpc.ts";
 export {
   type ClientEvents,
   type ConnectOptions,

@@ -4,6 +4,13 @@
  * own when the line is idle), and write batching (everything queued in one tick goes out
  * in one write, which is what makes pipelined transactions cheap).
  *
+ * Ordering: messages are handled in the order they arrive, each completely before the
+ * next. A notification is handed over synchronously, but a response settles a promise,
+ * and whoever awaits it runs only after the rest of the chunk it came in has been
+ * dispatched. A caller whose reply must take effect before the notifications behind it
+ * (a monitor's initial rows before the `update2` that follows them) passes `onResult`,
+ * which runs synchronously at the response's place in the stream.
+ *
  * @module
  */
 import { OvsdbError } from "./errors.ts";
@@ -38,10 +45,22 @@ export interface RpcSessionOptions {
   logger?: OvsdbLogger;
 }
 
+/** Hooks of one {@linkcode RpcSession.request}. */
+export interface RequestHooks {
+  /** Called with the request id once assigned (for `cancel`). */
+  onId?: (id: number) => void;
+  /**
+   * Called synchronously with the `result` when the response is read, before any later
+   * message (notification or response) is handled; what it throws rejects the request.
+   */
+  onResult?: (result: unknown) => void;
+}
+
 interface Pending {
   method: string;
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
+  onResult: ((result: unknown) => void) | undefined;
 }
 
 /** One JSON-RPC session. Closed for good on any stream or protocol error. */
@@ -95,17 +114,17 @@ export class RpcSession {
    *
    * @param method e.g. `transact`
    * @param params the params array
-   * @param onId called with the request id once assigned (for `cancel`)
+   * @param hooks `onId` (the id, for `cancel`) and `onResult` (the result, in stream order)
    * @returns the `result` member
    * @throws {OvsdbError} kind `rpc` for an error response, `disconnected`/`protocol` when
-   *   the session closes first
+   *   the session closes first; whatever `onResult` throws
    */
-  request(method: string, params: unknown, onId?: (id: number) => void): Promise<unknown> {
+  request(method: string, params: unknown, hooks: RequestHooks = {}): Promise<unknown> {
     if (this.#closed) return Promise.reject(this.#closeError);
     const id = this.#nextId++;
-    onId?.(id);
+    hooks.onId?.(id);
     return new Promise((resolve, reject) => {
-      this.#pending.set(id, { method, resolve, reject });
+      this.#pending.set(id, { method, resolve, reject, onResult: hooks.onResult });
       this.#send({ method, params, id });
     });
   }
@@ -264,6 +283,13 @@ export class RpcSession {
           { error, ...(details ? { details } : {}) },
         ),
       );
+    } else if (p.onResult) {
+      try {
+        p.onResult(msg.result);
+        p.resolve(msg.result);
+      } catch (err) {
+        p.reject(err);
+      }
     } else {
       p.resolve(msg.result);
     }

@@ -132,3 +132,28 @@ Deno.test("RpcSession probes an idle peer with echo and gives up when it stays s
   const sent = s.sent() as { method?: string }[];
   assert.equal(sent.some((m) => m.method === "echo"), true);
 });
+
+Deno.test("RpcSession.request() runs onResult before the notifications behind the response", async () => {
+  const s = new FakeStream();
+  const seen: string[] = [];
+  const rpc = new RpcSession(s, {
+    peer: "fake",
+    onNotification: (m) => seen.push(`notification ${m}`),
+  });
+  const a = rpc.request("monitor_cond", [], { onResult: (r) => seen.push(`result ${r}`) });
+  const b = rpc.request("monitor", [], {
+    onResult: () => {
+      throw new RangeError("bad reply");
+    },
+  });
+  const c = rpc.request("echo", []);
+  s.feed(
+    '{"id":1,"result":"initial","error":null}{"method":"update2","params":[],"id":null}' +
+      '{"id":2,"result":{},"error":null}{"id":3,"result":[],"error":null}',
+  );
+  assert.equal(await a, "initial");
+  await assert.rejects(b, RangeError, "what onResult throws rejects the request");
+  assert.deepEqual(await c, [], "the session goes on");
+  assert.deepEqual(seen, ["result initial", "notification update2"]);
+  rpc.close();
+});
