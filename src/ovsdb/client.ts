@@ -12,6 +12,11 @@
  *   monitor is re-issued; with `monitor_cond_since` and a known transaction id the
  *   server sends only what we missed, otherwise the fresh state replaces the cache and
  *   only the differences are emitted (`OvsdbCache.resync`).
+ * - Stream order: a monitor's reply is applied where it stands in the stream (an
+ *   `RpcSession` `onResult` hook), never after the updates the server sent behind it;
+ *   the server sends the initial rows first, then every later change of those rows.
+ *   A reply that comes after its monitor was given up (timeout, abort) is dropped and
+ *   the server-side monitor canceled.
  * - Requests made while disconnected wait for the next session (within their timeout);
  *   requests in flight when a session dies fail with kind `disconnected` (a transaction
  *   may or may not have committed, so it is never resent blindly).
