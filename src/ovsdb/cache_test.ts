@@ -141,3 +141,21 @@ Deno.test("OvsdbCache.applyUpdates2() rejects malformed updates", () => {
     (e: unknown) => e instanceof OvsdbError && e.kind === "protocol",
   );
 });
+
+Deno.test("OvsdbCache.waitFor() sees a change applied right after the call, before any await", async () => {
+  const cache = new OvsdbCache();
+  cache.applyUpdates2(TEST_SCHEMA, { Switch: { [U1]: { initial: { name: "a" } } } }, COLS);
+  const waiting = cache.waitFor(
+    "Switch",
+    (r) => (r.external_ids as Record<string, string>)["k"] === "v",
+    {
+      timeoutMs: 1_000,
+    },
+  );
+  cache.applyUpdates2(
+    TEST_SCHEMA,
+    { Switch: { [U1]: { modify: { external_ids: ["map", [["k", "v"]]] } } } },
+    COLS,
+  );
+  assert.equal((await waiting)._uuid, U1);
+});
