@@ -15,6 +15,7 @@ export const BENCHMARKS: Record<string, string> = {
   watcher_services: "./watcher_services.ts",
   watcher_pods: "./watcher_pods.ts",
   informer: "./informer.ts",
+  sandbox_up: "./sandbox_up.ts",
 };
 
 if (import.meta.main) {
