@@ -11,7 +11,11 @@
  * - the scheduler and one kubelet stand-in per node (pod records and logs in `pods/`).
  *
  * It writes `supervisor.json` once everything is started (what `up` waits for), and on
- * SIGTERM stops the runs and the pods' commands, then the emulator.
+ * SIGTERM stops the runs and the pods' commands (waiting at most 3 s), then the emulator.
+ *
+ * The runs are long-lived children, which the injected `Runner` (run to completion) does
+ * not model: they are spawned with `Deno.Command`, their output appended to the log file
+ * by the kernel (see `appendOutput`), so nothing is lost when this process stops.
  *
  * @module
  */
