@@ -366,12 +366,20 @@ export function applyDiff(old: Value | undefined, diff: unknown, type: ColumnTyp
     }
     return out;
   }
-  const out = [...(Array.isArray(old) ? old : [])];
+  // Sets toggle each listed element. Linear in set + diff (a 10,000-member set, such as a
+  // load balancer group's, must not cost an indexOf per element).
+  const toggles = new Set<Atom>();
   for (const a of d as Atom[]) {
-    const i = out.indexOf(a);
-    if (i >= 0) out.splice(i, 1);
+    if (toggles.has(a)) toggles.delete(a);
+    else toggles.add(a);
+  }
+  const out: Atom[] = [];
+  const removed = new Set<Atom>();
+  for (const a of (Array.isArray(old) ? old : []) as Atom[]) {
+    if (toggles.has(a)) removed.add(a);
     else out.push(a);
   }
+  for (const a of toggles) if (!removed.has(a)) out.push(a);
   return out;
 }
 

@@ -135,6 +135,26 @@ Deno.test("applyDiff() follows update2 modify semantics for sets, maps and scala
   assert.deepEqual(applyDiff([5], ["set", []], type("Port", "tag"), "t"), []);
 });
 
+Deno.test("applyDiff() toggles set members of a large set, keeping the others in order", () => {
+  const uuids = Array.from(
+    { length: 10_000 },
+    (_, i) => `00000000-0000-4000-8000-${i.toString(16).padStart(12, "0")}`,
+  );
+  const gone = [uuids[0]!, uuids[5_000]!, uuids[9_999]!];
+  const added = "ffffffff-0000-4000-8000-000000000000";
+  const out = applyDiff(
+    uuids,
+    ["set", [...gone, added].map((u) => ["uuid", u])],
+    type("Switch", "ports"),
+    "p",
+  ) as string[];
+  assert.equal(out.length, 9_998);
+  assert.deepEqual(out.slice(0, 2), [uuids[1], uuids[2]]);
+  assert.equal(out.at(-1), added);
+  for (const g of gone) assert.equal(out.includes(g), false);
+  assert.equal(uuids.length, 10_000, "the old value is not changed");
+});
+
 Deno.test("valuesEqual() compares sets regardless of order", () => {
   assert.equal(valuesEqual([1, 2], [2, 1]), true);
   assert.equal(valuesEqual([1, 2], [1, 3]), false);
