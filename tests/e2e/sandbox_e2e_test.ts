@@ -52,11 +52,18 @@ Deno.test("e2e on the sandbox: pods, packets, services, deletions, restarts, CNI
   let pods = new Map<string, PodView>();
   const ip = (name: string) => pods.get(name)!.ip;
 
+  // On a timeout, say what the last attempt got and which pods hold which address.
+  const why = async (last: string) =>
+    `${last}\n${await sb.kubectlRaw(["get", "pods", "-o", "wide"]).then((r) => r.stdout)}`;
   const tcp = async (from: string, to: string, expect: string) => {
+    let last = "";
     const r = await until(`${from} -> ${to} TCP`, async () => {
-      const r = await sb.exec(from, ["curl", "-sf", "-m", "3", `http://${to}/`]);
+      const r = await sb.exec(from, ["curl", "-sS", "-f", "-m", "3", `http://${to}/`]);
+      last = `curl exit ${r.code}: ${r.stderr.trim()}`;
       return r.code === 0 ? r : undefined;
-    }, 20_000);
+    }, 20_000).catch(async (err) => {
+      throw new Error(`${(err as Error).message}; ${await why(last)}`);
+    });
     assert.equal(r.stdout.trim(), expect, `${from} -> ${to}: answered by ${r.stdout.trim()}`);
   };
   const udp = async (from: string, to: string, port: number, expect: string) => {
