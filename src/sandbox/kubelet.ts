@@ -318,11 +318,13 @@ export class Kubelet {
     const r = s.record;
     const log = o.log.child(r.name);
     let delay = 1000;
+    let said = false;
     while (!s.gone && !this.#stopping) {
       try {
         const config = await loadNetworkConfig(o.node.cniConfDir);
         if (!config) {
-          log.info("waiting for the node's CNI config (minion-init)", { dir: o.node.cniConfDir });
+          if (!said) log.info("waiting for the node's CNI config", { dir: o.node.cniConfDir });
+          said = true;
           await sleep(500);
           continue;
         }
