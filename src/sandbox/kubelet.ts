@@ -217,6 +217,30 @@ function realSpawn(
   };
 }
 
+/**
+ * The Node `Ready` condition as a kubelet reports it: not ready while the network plugin
+ * has no config (`NetworkPluginNotReady`), as the real kubelet says.
+ *
+ * @param ready whether the node's CNI config exists
+ * @param now timestamp (ISO)
+ * @returns the condition
+ */
+export function nodeReadyCondition(
+  ready: boolean,
+  now = new Date().toISOString(),
+): Record<string, string> {
+  return {
+    type: "Ready",
+    status: ready ? "True" : "False",
+    reason: ready ? "KubeletReady" : "NetworkPluginNotReady",
+    message: ready
+      ? "sandbox kubelet is posting ready status"
+      : "network plugin not ready: no CNI config yet (minion-init writes it)",
+    lastHeartbeatTime: now,
+    lastTransitionTime: now,
+  };
+}
+
 /** One node's kubelet stand-in. Run it with {@linkcode Kubelet.run}. */
 export class Kubelet {
   readonly #o: KubeletOptions;
@@ -263,11 +287,37 @@ export class Kubelet {
       for (const s of this.#pods.values()) s.proc?.kill("SIGTERM");
     };
     signal.addEventListener("abort", stop, { once: true });
+    void this.#nodeStatus(signal);
     try {
       await informer.run(signal);
     } finally {
       signal.removeEventListener("abort", stop);
       if (signal.aborted) stop();
+    }
+  }
+
+  /** Reports the node Ready once the CNI config exists (and NotReady if it goes). */
+  async #nodeStatus(signal: AbortSignal): Promise<void> {
+    let reported: boolean | undefined;
+    while (!signal.aborted) {
+      const ready = await loadNetworkConfig(this.#o.node.cniConfDir).then(
+        (c) => c !== undefined,
+        () => false,
+      );
+      if (ready !== reported) {
+        try {
+          await this.#o.http.request("PATCH", `/api/v1/nodes/${this.#o.node.name}/status`, {
+            body: { status: { conditions: [nodeReadyCondition(ready)] } },
+            contentType: "application/merge-patch+json",
+            signal,
+          });
+          reported = ready;
+          this.#o.log.info(ready ? "node ready" : "node not ready");
+        } catch (err) {
+          if (!signal.aborted) this.#o.log.warn("cannot report node status", { err });
+        }
+      }
+      await sleep(reported ? 2000 : 250, signal).catch(() => {});
     }
   }
 

@@ -8,6 +8,7 @@ import { silentLogger } from "../log/mod.ts";
 import {
   Kubelet,
   newContainerId,
+  nodeReadyCondition,
   podNetnsName,
   type PodSpawner,
   podStatusPatch,
@@ -34,6 +35,10 @@ Deno.test("podNetnsName(), newContainerId() and podStatusPatch() give what runti
     c.type === "Ready"
   );
   assert.equal(ready?.status, "True");
+  assert.deepEqual(
+    [nodeReadyCondition(false).status, nodeReadyCondition(false).reason],
+    ["False", "NetworkPluginNotReady"],
+  );
 });
 
 Deno.test("Kubelet calls CNI ADD for its node's pods, reports IP and phase, runs the command, and DEL on deletion", async () => {
@@ -85,6 +90,9 @@ Deno.test("Kubelet calls CNI ADD for its node's pods, reports IP and phase, runs
       spawn,
       killNetns: (ns) => Promise.resolve(void killed.push(ns)),
     });
+    await http.request("POST", "/api/v1/nodes", {
+      body: { apiVersion: "v1", kind: "Node", metadata: { name: "node1" } },
+    });
     const running = kubelet.run(ac.signal);
     const scheduler = new Scheduler(http, ["node1"], silentLogger).run(ac.signal);
     const pod = (name: string, nodeName?: string) => ({
@@ -114,6 +122,13 @@ Deno.test("Kubelet calls CNI ADD for its node's pods, reports IP and phase, runs
     assert.equal(env.OVS_RUNDIR, "/r");
     assert.deepEqual(spawned.map((s) => s.argv), [["serve", "--http=8080"]]);
     assert.equal(spawned[0]!.env.POD_IP, "10.244.1.10");
+    type N = { status?: { conditions?: Array<{ type: string; status: string; reason: string }> } };
+    const ready = await pollUntil("node1 Ready", async () => {
+      const n = await http.request<N>("GET", "/api/v1/nodes/node1");
+      const c = n.status?.conditions?.find((x) => x.type === "Ready");
+      return c?.status === "True" ? c : undefined;
+    }, { timeoutMs: 5000 });
+    assert.equal(ready.reason, "KubeletReady");
     const record = JSON.parse(await Deno.readTextFile(`${dir}/pods/default_web.json`));
     assert.equal(record.ip, "10.244.1.10");
     assert.equal(runner.callsWith("other").length, 0, "a pod of another node is not touched");

@@ -83,6 +83,7 @@ export {
   type KubeletNode,
   type KubeletOptions,
   newContainerId,
+  nodeReadyCondition,
   podNetnsName,
   type PodProcess,
   type PodRecord,

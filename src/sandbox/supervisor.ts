@@ -28,7 +28,7 @@ import { isConflict } from "../k8s/errors.ts";
 import { sleep } from "../daemons/mod.ts";
 import { appendOutput } from "./kubelet.ts";
 import { openLab } from "./lab.ts";
-import { Kubelet } from "./kubelet.ts";
+import { Kubelet, nodeReadyCondition } from "./kubelet.ts";
 import { Scheduler } from "./scheduler.ts";
 import { clusterPaths, type ClusterState, readClusterState } from "./cluster_state.ts";
 
@@ -132,12 +132,8 @@ export async function runSupervisor(
             type: "Hostname",
             address: n.name,
           }],
-          conditions: [{
-            type: "Ready",
-            status: "True",
-            reason: "SandboxNode",
-            lastHeartbeatTime: new Date().toISOString(),
-          }],
+          // The node's kubelet turns this True once minion-init has written the CNI config.
+          conditions: [nodeReadyCondition(false)],
           nodeInfo: { kubeletVersion: "sandbox", operatingSystem: "linux", architecture: "amd64" },
         },
       };
