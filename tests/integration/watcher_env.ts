@@ -199,10 +199,15 @@ export async function addNodes(nb: OvsdbClient<NbTables>, nodes: readonly TestNo
  * Starts NB + emulator and creates the nodes' switches.
  *
  * @param nodes the nodes
+ * @param opts NB members: 1 (default) or a 3-member RAFT cluster
  * @returns the environment
  */
-export async function startWatcherEnv(nodes: readonly TestNode[]): Promise<WatcherEnv> {
-  const nbServer = await startOvsdbServer({ schema: NB_SCHEMA });
+export async function startWatcherEnv(
+  nodes: readonly TestNode[],
+  opts: { members?: 1 | 3 } = {},
+): Promise<WatcherEnv> {
+  const nbServer = await startOvsdbServer({ schema: NB_SCHEMA, members: opts.members ?? 1 });
+  if ((opts.members ?? 1) > 1) await nbServer.waitFormed();
   const emu = await startEmulator({ historySize: 50_000, bookmarkIntervalMs: 1000 });
   const nb = await OvsdbClient.connect<NbTables>({
     remotes: nbServer.remotes("unix"),
