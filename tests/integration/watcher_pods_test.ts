@@ -6,14 +6,10 @@
  * transactions and zero API writes when nothing changed. Needs ovsdb-server.
  */
 import assert from "node:assert/strict";
-import {
-  annotationOf,
-  memoryEvents,
-  PODS,
-  queueIdle,
-  startWatcherEnv,
-  until,
-} from "./watcher_env.ts";
+import { findResource } from "../../src/k8s/resources.ts";
+import { addNodes, annotationOf, PODS, queueIdle, startWatcherEnv, until } from "./watcher_env.ts";
+
+const EVENTS = findResource("events")!;
 
 const NODES_2 = [
   { name: "node1", subnet: "10.244.1.0/24" },
@@ -106,8 +102,7 @@ Deno.test("watcher: a full node subnet leaves the pod without port, with an Even
     { name: "small", subnet: "10.244.9.0/29" }, // .3 .. .6: four pod addresses
     { name: "big", subnet: "10.244.2.0/24" },
   ]);
-  const events = memoryEvents();
-  await using _w = await env.startWatcher({ events });
+  await using _w = await env.startWatcher(); // real Events, posted to the emulator
   for (let i = 0; i < 5; i++) env.createPod("default", `p${i}`, "small");
   env.createPod("default", "other", "big");
   await until(
@@ -115,11 +110,20 @@ Deno.test("watcher: a full node subnet leaves the pod without port, with an Even
     () => [0, 1, 2, 3, 4].filter((i) => annotationOf(env.pod("default", `p${i}`))).length === 4,
   );
   await until("other annotated", () => annotationOf(env.pod("default", "other")));
-  const ev = await until("an Event", () => events.list[0]);
+  const ev = await until("an Event", () => env.emu.store.list(EVENTS, "default").items[0]);
   const left = [0, 1, 2, 3, 4].find((i) => !annotationOf(env.pod("default", `p${i}`)))!;
-  assert.equal(ev.reason, "AddressAllocationFailed");
-  assert.equal(ev.target.name, `p${left}`);
-  assert.match(ev.message, /10\.244\.9\.0\/29 is full/);
+  assert.equal(ev["reason"], "AddressAllocationFailed");
+  assert.equal(ev["type"], "Warning");
+  const involved = ev["involvedObject"] as { kind: string; name: string; uid: string };
+  assert.equal(involved.kind, "Pod");
+  assert.equal(involved.name, `p${left}`);
+  assert.equal(involved.uid, env.pod("default", `p${left}`)!.metadata.uid);
+  assert.match(String(ev["message"]), /10\.244\.9\.0\/29 is full/);
+  assert.equal(
+    env.emu.store.list(EVENTS, "default").items.length,
+    1,
+    "one Event, not one per retry",
+  );
   assert.equal(env.port(`default_p${left}`), undefined);
   const ips = [0, 1, 2, 3, 4].flatMap((i) => {
     const a = annotationOf(env.pod("default", `p${i}`));
@@ -167,4 +171,37 @@ Deno.test("watcher: restart deletes stale ports, then a restart with nothing cha
   assert.equal(env.emu.store.resourceVersion, rv, "zero API writes");
   assert.equal(JSON.stringify(env.podPorts().map((p) => [p._uuid, p.addresses])), versions);
   await w3.stop();
+});
+
+Deno.test("watcher: a pod waits for its node's switch; a port deleted behind its back comes back", async () => {
+  await using env = await startWatcherEnv(NODES_2);
+  await using _w = await env.startWatcher();
+  env.createPod("default", "early", "node3"); // node3 has no switch yet
+  env.createPod("default", "web", "node1");
+  const web = await until("web annotated", () => annotationOf(env.pod("default", "web")));
+  assert.equal(env.port("default_early"), undefined);
+  assert.equal(annotationOf(env.pod("default", "early")), undefined);
+
+  // minion-init of node3 creates its switch: the waiting pod gets its port.
+  await addNodes(env.nb, [{ name: "node3", subnet: "10.244.3.0/24" }]);
+  const early = await until("early annotated", () => annotationOf(env.pod("default", "early")));
+  assert.equal(early.ip_address, "10.244.3.3/24");
+
+  // Someone deletes the web port in NB: it is recreated with the same address.
+  const port = env.port("default_web")!;
+  const sw = env.nb.cache.table("Logical_Switch").find((s) => s.ports.includes(port._uuid))!;
+  await env.nb.transact([
+    {
+      op: "mutate",
+      table: "Logical_Switch",
+      where: [["_uuid", "==", sw._uuid]],
+      mutations: [["ports", "delete", [port._uuid]]],
+    },
+    { op: "delete", table: "Logical_Switch_Port", where: [["_uuid", "==", port._uuid]] },
+  ]);
+  const back = await until("web port back", () => {
+    const p = env.port("default_web");
+    return p && p._uuid !== port._uuid ? p : undefined;
+  });
+  assert.equal(back.addresses[0], `${web.mac_address} ${web.ip_address!.split("/")[0]}`);
 });
