@@ -60,6 +60,8 @@ export interface PodControllerOptions {
   annotateConcurrency?: number;
   /** Retries of a failing pod before it waits for its next event (default 10). */
   maxRetries?: number;
+  /** Interval at which pods given up are queued again (default 30,000 ms). */
+  requeueGivenUpMs?: number;
 }
 
 interface PodSpecView {
@@ -160,6 +162,8 @@ export class PodController {
   #waitingSwitch = new Map<string, Set<string>>();
   #seen = new Map<string, Seen>();
   #ready = false;
+  #givenUp = new Set<string>();
+  readonly #requeueMs: number;
   #latCommitted!: Histogram;
   #latAnnotated!: Histogram;
   #latUp!: Histogram;
@@ -169,6 +173,7 @@ export class PodController {
     this.#batch = opts.batchSize ?? 500;
     this.#concurrency = opts.annotateConcurrency ?? 32;
     this.queue = new WorkQueue<string>({ name: "pods", maxRetries: opts.maxRetries ?? 10 });
+    this.#requeueMs = opts.requeueGivenUpMs ?? 30_000;
   }
 
   /** The watcher part. */
@@ -189,16 +194,29 @@ export class PodController {
       early: (ctx) => this.#setup(ctx),
       setup: () => {},
       repair: (ctx, signal) => this.#repair(ctx, signal),
-      run: (ctx, signal) =>
-        runWorker({
+      run: (ctx, signal) => {
+        // Keys given up after repeated failures (NB or the API down for long) come back
+        // on a timer: no pod is left without its port for good.
+        const timer = setInterval(() => {
+          const keys = [...this.#givenUp];
+          this.#givenUp.clear();
+          if (keys.length) ctx.log.info("retrying pods given up earlier", { pods: keys.length });
+          for (const k of keys) this.queue.add(k);
+        }, this.#requeueMs);
+        return runWorker({
           queue: this.queue,
           reconcile: (keys) => this.reconcile(keys),
           batchSize: this.#batch,
           workers: 2,
           log: ctx.log,
           metrics: ctx.metrics,
+          onGiveUp: (k) => this.#givenUp.add(k),
           signal,
-        }).finally(() => this.queue.shutdown()),
+        }).finally(() => {
+          clearInterval(timer);
+          this.queue.shutdown();
+        });
+      },
     };
   }
 
