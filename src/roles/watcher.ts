@@ -13,7 +13,21 @@
  * `--overwrite-pidfile`, `-v...`/`--verbose[=...]` are accepted and ignored (we stay in
  * the foreground for systemd; set `OVN_K8S_LOG_LEVEL` for the level). `--underlay` and
  * `--openstack` exit 2 "not implemented", as in the original; `--overlay` is the
- * default.
+ * default (the original demanded one of the three).
+ *
+ * Metrics: `/metrics` (Prometheus text) and `/healthz` on `--metrics-address`, default
+ * `127.0.0.1:9476` (loopback only; `off` disables it; a taken port is logged and the
+ * watcher runs without). Per-pod latencies (first seen -> port committed, -> annotated,
+ * -> `Logical_Switch_Port.up`), queue depth, NB transaction counts and durations, memory.
+ *
+ * High availability: by default every watcher takes part in the election on the Lease
+ * `kube-system/ovn-k8s-watcher` (`--lease-duration`, default 15 s); only the holder
+ * works, a standby keeps its caches warm and takes over within the lease duration. A
+ * leader that loses the Lease exits 1 (its supervisor restarts it as a standby).
+ *
+ * Memory: glibc keeps freed native buffers in its main arena; setting
+ * `MALLOC_MMAP_THRESHOLD_=65536 MALLOC_TRIM_THRESHOLD_=65536` in the unit's environment
+ * lowers the watcher's peak RSS (BENCHMARKS.md, watcher_pods).
  *
  * @module
  */
