@@ -18,7 +18,7 @@ const NODES_2 = [
 
 Deno.test("watcher: pods get ports and annotations; updates and deletes follow", async () => {
   await using env = await startWatcherEnv(NODES_2);
-  await using _w = await env.startWatcher();
+  await using w = await env.startWatcher();
 
   env.createPod("default", "web", "node1");
   env.createPod("default", "db", "node2");
@@ -48,6 +48,22 @@ Deno.test("watcher: pods get ports and annotations; updates and deletes follow",
   assert.equal(port.external_ids["ovn-k8s-key"], "default/web");
   assert.equal(port.external_ids["ovn-k8s-pod-uid"], env.pod("default", "web")!.metadata.uid);
   assert.equal(env.switchOf(port._uuid), "node1");
+  // Latencies on /metrics: committed and annotated now; "up" once northd would set
+  // Logical_Switch_Port.up (written here directly: no ovn-controller binds ports in this test).
+  const text = w.metrics.render();
+  assert.match(text, /^ovnk8s_pod_port_committed_seconds_count [1-9]/m);
+  assert.match(text, /^ovnk8s_pod_annotated_seconds_count [1-9]/m);
+  assert.doesNotMatch(text, /^ovnk8s_pod_port_up_seconds_count [1-9]/m);
+  await env.nb.transact([{
+    op: "update",
+    table: "Logical_Switch_Port",
+    where: [["_uuid", "==", port._uuid]],
+    row: { up: [true] },
+  }]);
+  await until(
+    "port up observed",
+    () => /^ovnk8s_pod_port_up_seconds_count 1$/m.test(w.metrics.render()),
+  );
   assert.equal(env.port("kube-system_hostnet"), undefined, "hostNetwork pods get no port");
   assert.equal(env.port("default_pending"), undefined, "unscheduled pods get no port");
 
