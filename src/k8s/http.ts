@@ -13,6 +13,16 @@
  * `fetch` cannot skip certificate verification per client, so an `https://` server
  * with verification turned off is reached through `node:https` instead.
  *
+ * Aborting: `fetch` follows its `signal` through a signal of its own `Request`, which
+ * the caller's signal holds only weakly; once the response has arrived and the
+ * `Request` has been collected, aborting no longer reaches the body, and a pending read
+ * of a watch waits for the next event or the server's timeout (Deno 2.9.6). So every
+ * request here owns one `AbortController`, linked to the caller's signal and to its
+ * timer by plain listeners (not `AbortSignal.any`/`AbortSignal.timeout`, whose
+ * dependent signals are weakly held and whose timers outlive the request), and an
+ * abort cancels the body's reader itself, which ends a pending read at once and closes
+ * the connection. Both transports expose that cancel.
+ *
  * This module does not import `@kubernetes/client-node` (the CNI plugin uses it).
  *
  * @module
@@ -23,7 +33,10 @@ import { K8sApiError, K8sIdleTimeoutError } from "./errors.ts";
 /** A response as the transport sees it. */
 interface RawResponse {
   status: number;
+  /** The body's chunks; ending the iteration early closes the stream. */
   body: AsyncIterable<Uint8Array>;
+  /** Ends the body now: a pending read finishes and the connection is closed. */
+  cancel(reason: unknown): void;
 }
 
 type Send = (
@@ -62,11 +75,85 @@ function causeText(err: unknown): string {
   return parts.join(": ") || String(err);
 }
 
-async function readAll(body: AsyncIterable<Uint8Array>): Promise<string> {
+/**
+ * One request's abort: aborts when the caller's signal does or when the timer given to
+ * {@linkcode arm} fires; dispose to unlink from the caller and stop the timer.
+ */
+class RequestAbort implements Disposable {
+  readonly #ac = new AbortController();
+  readonly #parent: AbortSignal | undefined;
+  readonly #onParent = () => this.#ac.abort(this.#parent?.reason);
+  #timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(parent: AbortSignal | undefined) {
+    this.#parent = parent;
+    if (parent?.aborted) this.#onParent();
+    else parent?.addEventListener("abort", this.#onParent, { once: true });
+  }
+
+  get signal(): AbortSignal {
+    return this.#ac.signal;
+  }
+
+  /** (Re)starts the timer: abort with `reason()` after `ms` unless re-armed. */
+  arm(ms: number, reason: () => Error): void {
+    clearTimeout(this.#timer);
+    if (!this.#ac.signal.aborted) this.#timer = setTimeout(() => this.#ac.abort(reason()), ms);
+  }
+
+  [Symbol.dispose](): void {
+    clearTimeout(this.#timer);
+    this.#parent?.removeEventListener("abort", this.#onParent);
+  }
+}
+
+/**
+ * The chunks of a body, cancelled as soon as `signal` aborts (see the module note).
+ *
+ * @throws the signal's reason once it has aborted
+ */
+async function* chunksOf(res: RawResponse, signal: AbortSignal): AsyncGenerator<Uint8Array> {
+  const stop = () => res.cancel(signal.reason);
+  if (signal.aborted) stop();
+  else signal.addEventListener("abort", stop, { once: true });
+  try {
+    for await (const chunk of res.body) {
+      if (signal.aborted) break;
+      yield chunk;
+    }
+  } catch (err) {
+    if (signal.aborted) throw signal.reason;
+    throw err;
+  } finally {
+    signal.removeEventListener("abort", stop);
+  }
+  if (signal.aborted) throw signal.reason;
+}
+
+async function readAll(res: RawResponse, signal: AbortSignal): Promise<string> {
   const dec = new TextDecoder();
   let text = "";
-  for await (const chunk of body) text += dec.decode(chunk, { stream: true });
+  for await (const chunk of chunksOf(res, signal)) text += dec.decode(chunk, { stream: true });
   return text + dec.decode();
+}
+
+/** A fetch body as chunks; an early end cancels the reader, which closes the stream. */
+async function* readerChunks(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+): AsyncGenerator<Uint8Array> {
+  let done = false;
+  try {
+    for (;;) {
+      const r = await reader.read();
+      if (r.done) {
+        done = true;
+        return;
+      }
+      yield r.value;
+    }
+  } finally {
+    if (!done) await reader.cancel().catch(() => {});
+  }
 }
 
 function denoSend(conn: Connection): { send: Send; close: () => void } {
@@ -78,9 +165,12 @@ function denoSend(conn: Connection): { send: Send; close: () => void } {
   });
   const send: Send = async (method, url, headers, body, signal) => {
     const res = await fetch(url, { method, headers, body: body ?? null, signal, client });
+    if (!res.body) return { status: res.status, body: (async function* () {})(), cancel: () => {} };
+    const reader = res.body.getReader();
     return {
       status: res.status,
-      body: res.body ?? (async function* () {})(),
+      body: readerChunks(reader),
+      cancel: (reason) => void reader.cancel(reason).catch(() => {}),
     };
   };
   return { send, close: () => client.close() };
@@ -96,7 +186,7 @@ async function nodeSend(conn: Connection): Promise<{ send: Send; close: () => vo
   const send: Send = (method, url, headers, body, signal) =>
     new Promise((resolve, reject) => {
       const req = https.request(url, { method, headers, agent, signal }, (res) => {
-        resolve({ status: res.statusCode ?? 0, body: res });
+        resolve({ status: res.statusCode ?? 0, body: res, cancel: () => void res.destroy() });
       });
       req.on("error", reject);
       if (body !== undefined) req.write(body);
@@ -214,10 +304,12 @@ export class KubeHttp implements Disposable {
    */
   async request<T = unknown>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
     const action = `${method} ${path}`;
-    const signals = [AbortSignal.timeout(this.#timeoutMs)];
-    if (opts.signal) signals.push(opts.signal);
-    const signal = AbortSignal.any(signals);
     const t = await this.#getTransport();
+    using abort = new RequestAbort(opts.signal);
+    abort.arm(
+      this.#timeoutMs,
+      () => new DOMException(`${action} took longer than ${this.#timeoutMs} ms`, "TimeoutError"),
+    );
     let text: string;
     let status: number;
     try {
@@ -226,13 +318,13 @@ export class KubeHttp implements Disposable {
         this.#url(path, opts.query),
         this.#headers(opts.body !== undefined ? opts.contentType ?? "application/json" : undefined),
         opts.body !== undefined ? JSON.stringify(opts.body) : undefined,
-        signal,
+        abort.signal,
       );
       status = res.status;
-      text = await readAll(res.body);
+      text = await readAll(res, abort.signal);
     } catch (err) {
       if (opts.signal?.aborted) throw opts.signal.reason;
-      throw this.#transportError(action, err);
+      throw this.#transportError(action, abort.signal.aborted ? abort.signal.reason : err);
     }
     if (status < 200 || status > 299) throw this.#statusError(action, status, text);
     try {
@@ -260,61 +352,50 @@ export class KubeHttp implements Disposable {
     opts: { idleTimeoutMs: number; signal?: AbortSignal },
   ): AsyncGenerator<RawWatchEvent> {
     const action = `watch ${path}`;
-    const idle = new AbortController();
-    const signal = opts.signal ? AbortSignal.any([opts.signal, idle.signal]) : idle.signal;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const arm = () => {
-      clearTimeout(timer);
-      timer = setTimeout(
-        () =>
-          idle.abort(
-            new K8sIdleTimeoutError(
-              `Watch ${path} at ${this.#conn.server} went quiet for ${opts.idleTimeoutMs} ms (dead connection?)`,
-            ),
-          ),
-        opts.idleTimeoutMs,
-      );
-    };
     const t = await this.#getTransport();
+    using abort = new RequestAbort(opts.signal);
+    const arm = () =>
+      abort.arm(
+        opts.idleTimeoutMs,
+        () =>
+          new K8sIdleTimeoutError(
+            `Watch ${path} at ${this.#conn.server} went quiet for ${opts.idleTimeoutMs} ms (dead connection?)`,
+          ),
+      );
     arm();
+    let res: RawResponse;
     try {
-      let res: RawResponse;
-      try {
-        res = await t.send(
-          "GET",
-          this.#url(path, { ...query, watch: "1" }),
-          this.#headers(),
-          undefined,
-          signal,
-        );
-      } catch (err) {
-        if (idle.signal.aborted) throw idle.signal.reason;
-        if (opts.signal?.aborted) throw opts.signal.reason;
-        throw this.#transportError(action, err);
-      }
-      if (res.status !== 200) throw this.#statusError(action, res.status, await readAll(res.body));
-      const dec = new TextDecoder();
-      let buf = "";
-      try {
-        for await (const chunk of res.body) {
-          arm();
-          buf += dec.decode(chunk, { stream: true });
-          let nl: number;
-          while ((nl = buf.indexOf("\n")) >= 0) {
-            const line = buf.slice(0, nl).trim();
-            buf = buf.slice(nl + 1);
-            if (line) yield JSON.parse(line) as RawWatchEvent;
-          }
+      res = await t.send(
+        "GET",
+        this.#url(path, { ...query, watch: "1" }),
+        this.#headers(),
+        undefined,
+        abort.signal,
+      );
+    } catch (err) {
+      if (abort.signal.aborted) throw abort.signal.reason;
+      throw this.#transportError(action, err);
+    }
+    if (res.status !== 200) {
+      throw this.#statusError(action, res.status, await readAll(res, abort.signal));
+    }
+    const dec = new TextDecoder();
+    let buf = "";
+    try {
+      for await (const chunk of chunksOf(res, abort.signal)) {
+        arm();
+        buf += dec.decode(chunk, { stream: true });
+        let nl: number;
+        while ((nl = buf.indexOf("\n")) >= 0 && !abort.signal.aborted) {
+          const line = buf.slice(0, nl).trim();
+          buf = buf.slice(nl + 1);
+          if (line) yield JSON.parse(line) as RawWatchEvent;
         }
-      } catch (err) {
-        if (idle.signal.aborted) throw idle.signal.reason;
-        if (opts.signal?.aborted) throw opts.signal.reason;
-        if (err instanceof SyntaxError) throw err;
-        throw this.#transportError(action, err);
       }
-    } finally {
-      clearTimeout(timer);
-      idle.abort();
+    } catch (err) {
+      if (abort.signal.aborted) throw abort.signal.reason;
+      if (err instanceof SyntaxError) throw err;
+      throw this.#transportError(action, err);
     }
   }
 

@@ -187,7 +187,9 @@ export class Informer<T extends CachedObject> {
   }
 
   /**
-   * Runs until the signal aborts: lists, watches, recovers.
+   * Runs until the signal aborts: lists, watches, recovers. After the abort it returns
+   * as soon as the list, watch or backoff in progress has been cancelled (no event is
+   * applied after it), and leaves no request or timer behind.
    *
    * @param signal stops the informer
    * @returns resolves when stopped
@@ -219,6 +221,7 @@ export class Informer<T extends CachedObject> {
         let events = 0;
         const started = performance.now();
         for await (const ev of this.#lw.watch(this.#stats.resourceVersion, signal)) {
+          if (signal.aborted) break;
           this.#apply(ev);
           events++;
           backoff = initial;

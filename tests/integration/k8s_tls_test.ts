@@ -1,9 +1,12 @@
 /**
  * ovn-k8s's Kubernetes client against the API emulator over https with a generated CA:
  * the right CA, a wrong CA, no CA, a wrong token, verification explicitly off, the OVS
- * external_ids CA path, and client-node REST calls forced onto HTTP/1.1.
+ * external_ids CA path, client-node REST calls forced onto HTTP/1.1, and informers that
+ * stop on abort over both https transports.
  */
 import assert from "node:assert/strict";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { ProcessRunner } from "../../src/exec/mod.ts";
 import { annotatePod } from "../../src/k8s/annotate.ts";
 import { createApis } from "../../src/k8s/client.ts";
@@ -47,6 +50,15 @@ async function setup() {
       await Deno.remove(dir, { recursive: true });
     },
   };
+}
+
+/**
+ * A full garbage collection: Deno's fetch stops following its signal once the Request
+ * behind a response is collected, which is what left informers running after abort.
+ */
+function collectGarbage(): void {
+  setFlagsFromString("--expose-gc");
+  (runInNewContext("gc") as () => void)();
 }
 
 async function until(what: string, fn: () => boolean): Promise<void> {
@@ -214,3 +226,51 @@ Deno.test({
     assert.equal(t.emu.store.get(PODS, "default", "p").metadata.annotations?.["n"], "after");
   },
 });
+
+for (const verify of [true, false]) {
+  Deno.test({
+    name: `Informer.run() returns when aborted after its https watch delivered events (${
+      verify ? "verified, fetch" : "verification off, node:https"
+    })`,
+    // node:https keeps agent timers of its own.
+    sanitizeOps: verify,
+    async fn() {
+      await using t = await setup();
+      using http = new KubeHttp(
+        verify ? t.conn() : t.conn({ caPem: undefined, insecureSkipTlsVerify: true }),
+      );
+      const ac = new AbortController();
+      const infs = ["a", "b", "c"].map((name) =>
+        new Informer<KubeObject>(httpListWatcher(http, PODS, { idleTimeoutMs: 600_000 }), {
+          name,
+          initialBackoffMs: 600_000,
+        })
+      );
+      const runs = infs.map((i) => i.run(ac.signal));
+      await Promise.all(infs.map((i) => i.synced));
+      await until("three watches", () => t.emu.watchCount === 3);
+      for (let i = 0; i < 20; i++) {
+        t.emu.store.create(PODS, "default", { metadata: { name: `p${i}` } });
+      }
+      for (let i = 0; i < 20; i++) t.emu.store.delete(PODS, "default", `p${i}`);
+      await until(
+        "every event delivered",
+        () => infs.every((i) => i.stats.resourceVersion === t.emu.store.resourceVersion),
+      );
+      collectGarbage();
+      await new Promise((r) => setTimeout(r, 0));
+      ac.abort();
+      // Bookmarks keep these streams busy and the server ends them only after 450 s:
+      // nothing but the abort ends run() within the bound.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        Promise.all(runs),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error("run() did not return after abort")), 20_000);
+        }),
+      ]).finally(() => clearTimeout(timer));
+      await until("the streams closed by the client", () => t.emu.watchCount === 0);
+      assert.deepEqual(infs.map((i) => i.stats.failures), [0, 0, 0]);
+    },
+  });
+}
