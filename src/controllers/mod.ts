@@ -28,7 +28,13 @@
  *   with exponential backoff (`retry`), a key is never in two workers at once.
  * - {@linkcode runWorker}: take a batch -> `reconcile(keys)` -> retry failed keys; a
  *   thrown error fails the batch (logged, retried), a {@linkcode FatalError} stops the
- *   watcher (exit non-zero). `registerQueueMetrics` exports queue depth.
+ *   watcher (exit non-zero); `onGiveUp` sees keys dropped after `maxRetries`; `workers: 2`
+ *   overlaps two batches (never the same key). `registerQueueMetrics` exports queue depth.
+ * - Order in {@linkcode runWatcher}: every part's optional `early(ctx)` (NB cache still
+ *   empty: informers whose handlers do not read NB, so their list overlaps the NB dump),
+ *   the NB monitor, every `setup(ctx)` (NB cache filled), caches synced, the Lease,
+ *   every `repair`, then every `run`. `ctx.informer(resource, indexers?, decode?)` may
+ *   slim objects (the first caller's options win).
  * - {@linkcode NbWriter}: the ONLY NB write path: `transact(controller, ops)` counts
  *   and times transactions (`ovnk8s_nb_transactions_total`, tests prove zero writes
  *   with `writer.transactions`); `commitGroups(controller, [{key, ops}])` commits many
