@@ -169,11 +169,12 @@ export async function runWatcher(opts: WatcherOptions): Promise<void> {
   });
   const ctxs = opts.parts.map((p) => [p, ctxFor(p)] as const);
   const runs: Promise<void>[] = [];
+  const informerRuns: Promise<void>[] = [];
   const stopRuns = new AbortController();
   try {
     const t0 = performance.now();
     for (const [p, c] of ctxs) p.early?.(c);
-    const informerRuns = [...informers.values()].map((i) => i.run(infAc.signal));
+    for (const i of informers.values()) informerRuns.push(i.run(infAc.signal));
     await opts.nb.monitor(mergeMonitorSpecs(opts.parts.map((p) => p.nbMonitor)), { signal });
     log.info("NB monitored", {
       ms: Math.round(performance.now() - t0),
@@ -227,12 +228,13 @@ export async function runWatcher(opts: WatcherOptions): Promise<void> {
           "exiting so that a supervisor restarts this watcher as a standby",
       );
     }
-    void informerRuns;
   } finally {
     stopRuns.abort();
     stopInformers();
     signal.removeEventListener("abort", stopInformers);
-    await Promise.allSettled(runs);
+    // Informers return promptly on abort (their requests are cancelled), so waiting
+    // for them leaves no request running on `opts.http` when the caller closes it.
+    await Promise.allSettled([...runs, ...informerRuns]);
     if (opts.elector) await opts.elector.release();
   }
 }

@@ -11,7 +11,8 @@
  * - the scheduler and one kubelet stand-in per node (pod records and logs in `pods/`).
  *
  * It writes `supervisor.json` once everything is started (what `up` waits for), and on
- * SIGTERM stops the runs and the pods' commands (waiting at most 3 s), then the emulator.
+ * SIGTERM stops the runs, the scheduler, the kubelets and the pods' commands (waiting at
+ * most 3 s, for runs slow to exit), then the emulator.
  *
  * The runs are long-lived children, which the injected `Runner` (run to completion) does
  * not model: they are spawned with `Deno.Command`, their output appended to the log file
@@ -106,10 +107,8 @@ export async function runSupervisor(
   }));
   const tasks: Promise<void>[] = [];
   const pending = new Set<string>();
-  const names: string[] = [];
   const track = (name: string, p: Promise<void>) => {
     pending.add(name);
-    names.push(name);
     tasks.push(
       p.catch((err) => o.log.error(`${name} failed`, { err })).finally(() => pending.delete(name)),
     );
@@ -188,19 +187,18 @@ export async function runSupervisor(
     await Deno.writeTextFile(`${paths.supervisorReady}.tmp`, JSON.stringify(ready) + "\n");
     await Deno.rename(`${paths.supervisorReady}.tmp`, paths.supervisorReady);
     o.log.info("sandbox supervisor running", { url: emu.url, nodes: lab.nodes.length });
-    // Run until SIGTERM; then wait (bounded) for the runs, which are child processes. The
-    // informers need no waiting: they may be inside a request when the signal comes.
+    // Run until SIGTERM; then wait for every part: the scheduler's and kubelets' informers
+    // return at once on abort, the runs are child processes, bounded in case one is slow.
     await new Promise<void>((resolve) => {
       if (o.signal.aborted) resolve();
       else o.signal.addEventListener("abort", () => resolve(), { once: true });
     });
     o.log.info("stopping");
-    const runs = tasks.filter((_, i) => names[i]?.startsWith("run@"));
-    await Promise.race([Promise.all(runs), sleep(3000)]);
+    await Promise.race([Promise.all(tasks), sleep(3000)]);
   } finally {
-    const left = [...pending].filter((n) => n.startsWith("run@"));
-    if (left.length) o.log.warn("runs still stopping; exiting anyway", { parts: left.join(",") });
-    else o.log.info("runs stopped");
+    const left = [...pending];
+    if (left.length) o.log.warn("parts still stopping; exiting anyway", { parts: left.join(",") });
+    else o.log.info("runs, scheduler and kubelets stopped");
     http.close();
     await emu.close();
     await Deno.remove(paths.supervisorPid).catch(() => {});
