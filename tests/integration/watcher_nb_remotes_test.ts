@@ -2,10 +2,14 @@
  * The watcher reaches NB the ways `external_ids:ovn-nb` may say (the original only took
  * the local unix socket): `ssl:` with mutual TLS (key, certificate and CA files), and a
  * RAFT cluster's comma-separated member list, where it keeps working after the leader is
- * killed. Real processes (`main.ts watcher`). Needs ovsdb-server and openssl.
+ * killed; and, with no flag at all, from the local Open_vSwitch row's `external_ids`
+ * (`ovn-nb`, `k8s-api-server`), as `ovn-k8s run` starts it. Real processes
+ * (`main.ts watcher`). Needs ovsdb-server and openssl.
  */
 import assert from "node:assert/strict";
+import { OvsdbClient } from "../../src/ovsdb/mod.ts";
 import { spawnOvnK8s } from "../helpers/ovn_k8s_process.ts";
+import { startOvsdbServer } from "../helpers/ovsdb_server.ts";
 import { annotationOf, startWatcherEnv, until, type WatcherEnv } from "./watcher_env.ts";
 
 async function drained(child: Deno.ChildProcess): Promise<() => string> {
@@ -22,12 +26,12 @@ async function withWatcher(
   env: WatcherEnv,
   nbArgs: string[],
   body: (output: () => string) => Promise<void>,
+  apiArgs: string[] = ["--k8s-api-server", env.emu.url],
 ): Promise<void> {
   const child = spawnOvnK8s([
     "watcher",
     ...nbArgs,
-    "--k8s-api-server",
-    env.emu.url,
+    ...apiArgs,
     "--no-leader-election",
     "--metrics-address",
     "off",
@@ -94,4 +98,35 @@ Deno.test("watcher: NB as a RAFT member list; the NB leader killed, pods still s
     const ips = env.podPorts().map((p) => p.addresses[0]!.split(" ")[1]);
     assert.equal(new Set(ips).size, 10, "no address handed out twice across the failover");
   });
+});
+
+Deno.test("watcher: NB and API server from the local Open_vSwitch external_ids", async () => {
+  await using env = await startWatcherEnv([{ name: "node1", subnet: "10.244.1.0/24" }]);
+  await using ovs = await startOvsdbServer({ schema: "/usr/share/openvswitch/vswitch.ovsschema" });
+  {
+    await using db = await OvsdbClient.connect({
+      remotes: ovs.remotes("unix"),
+      database: "Open_vSwitch",
+      timeoutMs: 10_000,
+    });
+    await db.transact([{
+      op: "insert",
+      table: "Open_vSwitch",
+      row: {
+        external_ids: {
+          "ovn-nb": env.nbServer.remotes("tcp"),
+          // host:port, as the original's setup wrote it
+          "k8s-api-server": env.emu.url.replace(/^http:\/\//, ""),
+        },
+      },
+    }]);
+  }
+  await withWatcher(env, ["--ovs-db", ovs.remotes("unix")], async (output) => {
+    assert.match(
+      output(),
+      /watcher starting nb=tcp:127\.0\.0\.1:\d+ api=http:\/\/127\.0\.0\.1:\d+ apiFrom=\S*k8s-api-server/,
+    );
+    env.createPod("default", "fromovs", "node1");
+    await until("fromovs annotated", () => annotationOf(env.pod("default", "fromovs")), 60_000);
+  }, []);
 });
