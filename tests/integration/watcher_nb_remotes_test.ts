@@ -124,7 +124,7 @@ Deno.test("watcher: NB and API server from the local Open_vSwitch external_ids",
   await withWatcher(env, ["--ovs-db", ovs.remotes("unix")], async (output) => {
     assert.match(
       output(),
-      /watcher starting nb=tcp:127\.0\.0\.1:\d+ api=http:\/\/127\.0\.0\.1:\d+ apiFrom=\S*k8s-api-server/,
+      /watcher starting nb=tcp:127\.0\.0\.1:\d+ api=http:\/\/127\.0\.0\.1:\d+ apiFrom="OVS external_ids"/,
     );
     env.createPod("default", "fromovs", "node1");
     await until("fromovs annotated", () => annotationOf(env.pod("default", "fromovs")), 60_000);
