@@ -15,9 +15,10 @@ import { parseArgs } from "node:util";
 import type { Runner } from "../src/exec/mod.ts";
 import { silentLogger } from "../src/log/mod.ts";
 import { connectOvsdb } from "../src/roles/_local_ovs.ts";
-import { initNode, type NodeInitOptions, realCniFs } from "../src/roles/_node_init.ts";
+import { initNode, type NodeInitOptions } from "../src/roles/_node_init.ts";
 import { DEFAULT_NB_SSL } from "../src/roles/_local_ovs.ts";
 import { Ipv4Cidr } from "../src/net/mod.ts";
+import { confinedCniFs } from "../tests/helpers/confined_fs.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -139,7 +140,8 @@ try {
     runner: fakeIp,
     connect: connectOvsdb,
     readTextFile: (p: string) => Deno.readTextFile(p),
-    fs: realCniFs,
+    // No CNI install here (no `cni` option); any file write outside the temp dir throws.
+    fs: confinedCniFs(dir),
     log: silentLogger,
   };
   const opts = (i: number, role: "master" | "minion"): NodeInitOptions => ({

@@ -6,12 +6,19 @@
  * @module
  */
 import { PERMISSION_FLAGS, RUNTIME_FLAGS } from "../../scripts/permissions.ts";
+import { checkPrivatePaths } from "./confined_fs.ts";
 
 /** Absolute path of main.ts. */
 export const MAIN_TS = new URL("../../main.ts", import.meta.url).pathname;
 
-/** The argv that runs `ovn-k8s ARGS...`. */
+/**
+ * The argv that runs `ovn-k8s ARGS...`.
+ *
+ * @throws {ConfinementError} when the role would write to the host's system paths
+ *   (see {@linkcode checkPrivatePaths})
+ */
 export function ovnK8sArgv(args: string[], netns?: string): string[] {
+  checkPrivatePaths(args);
   const argv = [
     Deno.execPath(),
     "run",

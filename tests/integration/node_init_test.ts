@@ -13,13 +13,19 @@ import { silentLogger } from "../../src/log/mod.ts";
 import { hasWrites, nbStateReadOps, parseNbState, subnetGuardOp } from "../../src/ovn/mod.ts";
 import { type Operation, OvsdbClient, OvsdbError } from "../../src/ovsdb/mod.ts";
 import { connectOvsdb, type DbConnector } from "../../src/roles/_local_ovs.ts";
-import { type NodeInitDeps, realCniFs } from "../../src/roles/_node_init.ts";
+import type { NodeInitDeps } from "../../src/roles/_node_init.ts";
 import type { RoleContext } from "../../src/roles/context.ts";
 import { runMasterInit } from "../../src/roles/master_init.ts";
 import { runMinionInit } from "../../src/roles/minion_init.ts";
 import { planRun, runRun } from "../../src/roles/run.ts";
 import { runSetupHost } from "../../src/roles/setup_host.ts";
 import { NB_SCHEMA, type OvsdbServer, startOvsdbServer } from "../helpers/ovsdb_server.ts";
+import {
+  checkPrivatePaths,
+  confinedCniFs,
+  confinedWriteFile,
+  ConfinementError,
+} from "../helpers/confined_fs.ts";
 
 const OVS_SCHEMA = "/usr/share/openvswitch/vswitch.ovsschema";
 
@@ -69,7 +75,8 @@ async function newHost(): Promise<Host> {
     runner: ip,
     connect: countingConnector(counts),
     readTextFile: (p) => Deno.readTextFile(p),
-    fs: realCniFs,
+    // Writes outside the host's temp dir throw: no test may touch /opt/cni or /etc/cni.
+    fs: confinedCniFs(dir),
     log: silentLogger,
     sleep: () => Promise.resolve(),
   };
@@ -95,7 +102,7 @@ async function setupHost(h: Host, nb: string, extra: string[] = []): Promise<voi
     {
       connect: connectOvsdb,
       readTextFile: (p) => Deno.readTextFile(p),
-      writeFileAtomic: async (p, t) => await Deno.writeTextFile(p, t),
+      writeFileAtomic: confinedWriteFile(h.dir),
       newId: () => crypto.randomUUID(),
     },
   );
@@ -533,7 +540,9 @@ Deno.test("run reads roles from external_ids, infers the rest, and fails clearly
       hostname: () => "unused",
     });
     assert.equal(await runRun([`--ovs-db=${m.ovsDb}`, "--once"], ctx(), deps(m)), 0);
-    assert.equal(await runRun([`--ovs-db=${n.ovsDb}`, "--once"], ctx(), deps(n)), 0);
+    const cni = [`--cni-bin-dir=${n.dir}/bin`, `--cni-conf-dir=${n.dir}/net.d`];
+    assert.equal(await runRun([`--ovs-db=${n.ovsDb}`, "--once", ...cni], ctx(), deps(n)), 0);
+    assert.equal(await Deno.readLink(`${n.dir}/bin/ovn_cni`), Deno.execPath());
     assert.deepEqual((await nbSelect(nb, "Logical_Switch", "rm")).other_config, {
       subnet: "10.64.5.0/24",
     });
@@ -542,7 +551,7 @@ Deno.test("run reads roles from external_ids, infers the rest, and fails clearly
     });
     // Without --once, run keeps running until the signal.
     const ac = new AbortController();
-    const running = runRun([`--ovs-db=${n.ovsDb}`], ctx([], ac.signal), deps(n));
+    const running = runRun([`--ovs-db=${n.ovsDb}`, ...cni], ctx([], ac.signal), deps(n));
     ac.abort();
     assert.equal(await running, 0);
     // On a master, run starts the watcher when the registry has it, with its options,
@@ -816,4 +825,63 @@ Deno.test("a cluster made by the original keeps its router, names and MACs", asy
     await dispose(m);
     await dispose(n);
   }
+});
+
+Deno.test("minion-init and run without CNI directories are refused by the test fs before they reach /opt/cni or /etc/cni", async () => {
+  await using nbSrv = await startOvsdbServer({ schema: NB_SCHEMA });
+  const nb = nbSrv.remotes("tcp");
+  const m = await newHost();
+  const n = await newHost();
+  try {
+    await setupHost(m, nb);
+    await setupHost(n, nb, ["--roles=minion", "--node-name=guarded"]);
+    assert.equal(await runMasterInit(masterArgs(m), ctx(), m.deps), 0);
+    // What a test that forgets --cni-bin-dir/--cni-conf-dir does: the roles fall back to
+    // the distribution's directories, and the confined fs stops the first write there.
+    const minion = [
+      `--ovs-db=${n.ovsDb}`,
+      "--minion-switch-subnet=192.168.2.0/24",
+      "--node-name=guarded",
+    ];
+    const viaInit = await runMinionInit(minion, ctx(), n.deps).then(() => undefined, (e) => e);
+    assert.ok(viaInit instanceof ConfinementError, `minion-init: ${viaInit}`);
+    assert.match(viaInit.message, /"\/opt\/cni\/bin"/);
+    const viaRun = await runRun([`--ovs-db=${n.ovsDb}`, "--once"], ctx(), {
+      init: n.deps,
+      connect: n.deps.connect,
+      loadRole: () => undefined,
+      hostname: () => "unused",
+    }).then(() => undefined, (e) => e);
+    assert.ok(viaRun instanceof ConfinementError, `run: ${viaRun}`);
+    // Every write the roles were allowed is under the hosts' temp dirs.
+    for (const h of [m, n]) {
+      const written = (h.deps.fs as ReturnType<typeof confinedCniFs>).written;
+      assert.ok(written.every((p) => p.startsWith(`${h.dir}/`)), written.join(" "));
+    }
+  } finally {
+    await dispose(m);
+    await dispose(n);
+  }
+});
+
+Deno.test("checkPrivatePaths() refuses role argv that would fall back to system paths", () => {
+  const refused: string[][] = [
+    ["minion-init", "--node-name=a"],
+    ["run", "--cni-bin-dir=/tmp/x/bin"],
+    ["setup-host", "--ovn-nb=tcp:127.0.0.1:1"],
+    ["central", "--data-dir=/tmp/x/d", "--run-dir=/tmp/x/r"],
+    ["watcher", "--pidfile"],
+  ];
+  for (const args of refused) {
+    assert.throws(() => checkPrivatePaths(args), ConfinementError, args.join(" "));
+  }
+  for (
+    const args of [
+      ["minion-init", "--cni-bin-dir=/tmp/x/bin", "--cni-conf-dir", "/tmp/x/net.d"],
+      ["setup-host", "--system-id-file=/tmp/x/id"],
+      ["central", "--data-dir=/d", "--run-dir=/r", "--log-dir=/l"],
+      ["watcher", "--pidfile=/tmp/x/w.pid"],
+      ["minion-init", "--help"],
+    ]
+  ) checkPrivatePaths(args);
 });

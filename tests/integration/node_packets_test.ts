@@ -17,6 +17,7 @@ import assert from "node:assert/strict";
 import { silentLogger } from "../../src/log/mod.ts";
 import { OvsdbClient } from "../../src/ovsdb/mod.ts";
 import { type Lab, type LabNode, startLab } from "../../src/sandbox/mod.ts";
+import { checkPrivatePaths } from "../helpers/confined_fs.ts";
 
 /** The launcher systemd units run. */
 export const OVN_K8S = new URL("../../dist/ovn-k8s", import.meta.url).pathname;
@@ -31,6 +32,7 @@ async function requireBinary(): Promise<void> {
 
 /** Runs the binary in a node; returns exit code and output. */
 export async function ovnK8s(n: LabNode, args: string[]) {
+  checkPrivatePaths(args);
   const r = await n.exec([OVN_K8S, ...args], { check: false, timeoutMs: 90_000 });
   return r;
 }

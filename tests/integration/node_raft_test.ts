@@ -8,11 +8,13 @@ import assert from "node:assert/strict";
 import { silentLogger } from "../../src/log/mod.ts";
 import { OvsdbClient } from "../../src/ovsdb/mod.ts";
 import { type LabNode, startLab } from "../../src/sandbox/mod.ts";
+import { checkPrivatePaths } from "../helpers/confined_fs.ts";
 
 /** The launcher systemd units run (built by `deno task compile-ready`). */
 const OVN_K8S = new URL("../../dist/ovn-k8s", import.meta.url).pathname;
 
 async function ok(n: LabNode, args: string[]): Promise<string> {
+  checkPrivatePaths(args);
   const r = await n.exec([OVN_K8S, ...args], { check: false, timeoutMs: 90_000 });
   assert.equal(r.code, 0, `${n.name}: ovn-k8s ${args.join(" ")}\n${r.stderr}`);
   return r.stdout;
