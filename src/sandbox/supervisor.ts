@@ -194,7 +194,9 @@ export async function runSupervisor(
       else o.signal.addEventListener("abort", () => resolve(), { once: true });
     });
     o.log.info("stopping");
-    await Promise.race([Promise.all(tasks), sleep(3000)]);
+    const bound = new AbortController();
+    await Promise.race([Promise.all(tasks), sleep(3000, bound.signal).catch(() => {})]);
+    bound.abort(); // the bound's timer must not keep the process alive once all stopped
   } finally {
     const left = [...pending];
     if (left.length) o.log.warn("parts still stopping; exiting anyway", { parts: left.join(",") });
