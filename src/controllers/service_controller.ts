@@ -21,7 +21,8 @@
  *
  * @module
  */
-import { findResource, type KubeObject, objectKey } from "../k8s/mod.ts";
+import { objectKey } from "../k8s/cache.ts";
+import { findResource, type KubeObject } from "../k8s/resources.ts";
 import type { Informer } from "../k8s/informer.ts";
 import type { Logger } from "../log/mod.ts";
 import {
