@@ -64,7 +64,11 @@ export const ROLES: readonly RoleEntry[] = [
     summary: "bring a small cluster up on this machine (up, status, exec, down)",
     load: () => import("./sandbox.ts"),
   },
-  { name: "status", summary: "show what this host runs and how it is connected" },
+  {
+    name: "status",
+    summary: "show what this host runs and how it is connected",
+    load: () => import("./status.ts"),
+  },
   { name: "version", summary: "print the version", load: () => import("./version.ts") },
 ];
 
