@@ -493,9 +493,18 @@ async function bounded<T>(ms: number, fn: () => Promise<T>, late?: (v: T) => voi
   }
 }
 
+/**
+ * A connect bounded at twice its own timeout: the client's own error (which names the
+ * last failure, e.g. "Connection refused") comes first; the bound only stops a hang.
+ */
+function connectBounded(ms: number, fn: () => Promise<DbHandle>): Promise<DbHandle> {
+  return bounded(2 * ms, fn, (h) => h.close());
+}
+
 async function guarded(name: string, ms: number, fn: () => Promise<StatusCheck>) {
   try {
-    return await bounded(ms, fn);
+    // Room for a connect (2 × the bound, see connectBounded) and one request.
+    return await bounded(3 * ms, fn);
   } catch (err) {
     return fail(name, err instanceof Error ? err.message : String(err));
   }
@@ -509,17 +518,23 @@ async function remoteDb(
 ): Promise<DbHandle> {
   let tls: TlsOptions | undefined;
   if (parseRemotes(remote).some((r) => r.kind === "ssl")) {
+    const read = (path: string, flag: string) =>
+      deps.readTextFile(path).catch((err) => {
+        throw new Error(
+          `Cannot read ${flag} "${path}" for the ssl: remote: ${(err as Error).message}; ` +
+            `pass ${flag} with the right file`,
+        );
+      });
     tls = {
-      key: await deps.readTextFile(o.ssl.privkey),
-      cert: await deps.readTextFile(o.ssl.cert),
-      caCert: await deps.readTextFile(o.ssl.cacert),
+      key: await read(o.ssl.privkey, "--nb-privkey"),
+      cert: await read(o.ssl.cert, "--nb-cert"),
+      caCert: await read(o.ssl.cacert, "--nb-cacert"),
     };
   }
-  return await bounded(
+  return await connectBounded(
     o.timeoutMs,
     () =>
       deps.connect({ remotes: remote, database, timeoutMs: o.timeoutMs, ...(tls ? { tls } : {}) }),
-    (h) => h.close(),
   );
 }
 
@@ -567,10 +582,9 @@ export async function gatherStatus(o: StatusOptions, deps: StatusDeps): Promise<
   let local: DbHandle;
   let ids: Record<string, string>;
   try {
-    local = await bounded(
+    local = await connectBounded(
       o.timeoutMs,
       () => deps.connect({ remotes: o.ovsDb, database: "Open_vSwitch", timeoutMs: o.timeoutMs }),
-      (h) => h.close(),
     );
   } catch (err) {
     status.checks.push(

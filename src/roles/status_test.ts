@@ -357,7 +357,7 @@ Deno.test("runStatus() --json carries the checks and healthy=false when SB hangs
   assert.equal(j.nodeName, "node2");
   const chassis = j.checks.find((c: { name: string }) => c.name === "chassis");
   assert.equal(chassis.state, "fail");
-  assert.match(chassis.detail, /SB at tcp:10\.0\.0\.1:6642: no answer within 1 s/);
+  assert.match(chassis.detail, /SB at tcp:10\.0\.0\.1:6642: no answer within 2 s/);
   assert.ok(!text.includes("SECRET"));
 });
 
@@ -385,5 +385,28 @@ Deno.test("runStatus() fails a missing CNI link and a stopped ovn-controller", a
   assert.match(
     text,
     /^FAIL +ovn-controller +not running or not answering: ovn-appctl: cannot connect$/m,
+  );
+});
+
+Deno.test("runStatus() names the SSL flag when an ssl: remote's key file is missing", async () => {
+  const base = fakeDeps();
+  const root = { _uuid: "r", external_ids: { ...IDS, "ovn-remote": "ssl:10.0.0.1:6642" } };
+  const deps = fakeDeps({
+    connect: (o) =>
+      o.database === "Open_vSwitch"
+        ? Promise.resolve({
+          transact: async (ops: readonly Operation[]) => {
+            const r = await (await base.connect(o)).transact(ops);
+            return [{ rows: [{ ...root, bridges: ["b"] }] }, ...r.slice(1)];
+          },
+          close: () => {},
+        })
+        : base.connect(o),
+  });
+  const { code, text } = await run(["--nb-privkey=/nope/key.pem"], deps);
+  assert.equal(code, 1);
+  assert.match(
+    text,
+    /^FAIL +chassis +SB at ssl:10\.0\.0\.1:6642: Cannot read --nb-privkey "\/nope\/key\.pem" for the ssl: remote: No such file; pass --nb-privkey/m,
   );
 });
