@@ -7,7 +7,10 @@
  *    (setup-host --roles minion, minion-init with private CNI directories);
  * 2. `status` on node2 reports every configured part ok (text and `--json`), exit 0;
  * 3. with node2's ovn-controller stopped: a FAIL ovn-controller line, exit 1;
- * 4. with `ovn-nb` pointed at a dead port: a FAIL nb line, within the bound, exit 1.
+ * 4. with `ovn-nb` pointed at a dead port: a FAIL nb line, within the bound, exit 1;
+ * 5. node1 also made central (its daemons started with `central --one-shot` in private
+ *    directories named by `ovn-k8s-central-options`): an ok central line, and a FAIL
+ *    watcher line (a master whose watcher is not running), exit 1.
  *
  * Needs root, OVS and OVN.
  */
@@ -134,4 +137,51 @@ Deno.test("status on a minion: all ok (exit 0), then FAIL lines (exit 1) for a s
   const dead = await status(["--timeout=2"]);
   assert.equal(dead.code, 1, dead.stdout + dead.stderr);
   assert.match(dead.stdout, /^FAIL +nb +NB at tcp:[\d.]+:1: /m);
+});
+
+Deno.test("status on a central master: central ok from its pidfiles, watcher FAIL when not running", async () => {
+  await Deno.stat(OVN_K8S);
+  await using lab = await startLab({
+    nodes: 1,
+    prefix: `stc${crypto.randomUUID().slice(0, 5)}`,
+    configureOvn: false,
+    log: silentLogger,
+  });
+  const n1 = lab.nodes[0]!;
+  const c = `${lab.dir}/node1/central`;
+  const dirs = [`--data-dir=${c}/data`, `--run-dir=${c}/run`, `--log-dir=${c}/log`];
+  await ok(n1, [
+    "setup-host",
+    "--ovn-nb=tcp:127.0.0.1:6641",
+    "--roles=central,master",
+    "--node-name=node1",
+    `--central-options=${dirs.join(" ")}`,
+    "--watcher-options=--metrics-address=127.0.0.1:9476",
+    `--system-id-file=${lab.dir}/node1/system-id.conf`,
+  ]);
+  // Before the daemons run: central configured but down.
+  const before = await ovnK8s(n1, ["status", "--timeout=2"]);
+  assert.equal(before.code, 1, before.stdout + before.stderr);
+  assert.match(
+    before.stdout,
+    new RegExp(
+      `^FAIL +central +ovnnb_db DOWN, ovnsb_db DOWN, ovn-northd DOWN \\(pidfiles in ${c}/run\\)$`,
+      "m",
+    ),
+  );
+  try {
+    await ok(n1, ["central", "--one-shot", "--listen-address=127.0.0.1", ...dirs]);
+    const r = await ovnK8s(n1, ["status", "--timeout=2"]);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.match(r.stdout, /^ {2}roles: central,master \(configured\)$/m);
+    assert.match(
+      r.stdout,
+      /^ok +central +ovnnb_db pid \d+, ovnsb_db pid \d+, ovn-northd pid \d+$/m,
+    );
+    assert.match(r.stdout, /^FAIL +watcher +http:\/\/127\.0\.0\.1:9476\/healthz: /m);
+    // master-init has not run: no cluster router yet.
+    assert.match(r.stdout, /^FAIL +nb +no ovn_cluster_router; run master-init/m);
+  } finally {
+    await ovnK8s(n1, ["central", "--stop", ...dirs]);
+  }
 });
