@@ -14,3 +14,5 @@ export * from "./names.ts";
 export * from "./nb_state.ts";
 export * from "./node_ops.ts";
 export { hasWrites } from "./_diff.ts";
+export * from "./gateway_ops.ts";
+export * from "./gateway_state.ts";

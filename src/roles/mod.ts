@@ -41,7 +41,11 @@ export const ROLES: readonly RoleEntry[] = [
     summary: "initialize a node switch, management port and CNI config",
     load: () => import("./minion_init.ts"),
   },
-  { name: "gateway-init", summary: "initialize a gateway router (dedicated NIC or shared bridge)" },
+  {
+    name: "gateway-init",
+    summary: "initialize a gateway router (dedicated NIC or shared bridge)",
+    load: () => import("./gateway_init.ts"),
+  },
   { name: "nics-to-bridge", summary: "move NICs' addresses and routes onto OVS bridges br<nic>" },
   { name: "gateway-helper", summary: "demultiplex a shared NIC between the host and OVN" },
   {
