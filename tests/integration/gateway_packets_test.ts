@@ -19,7 +19,16 @@
  * @module
  */
 import assert from "node:assert/strict";
+import { NO_EVENTS } from "../../src/controllers/events.ts";
+import { MetricsRegistry } from "../../src/controllers/metrics.ts";
+import { NbWriter } from "../../src/controllers/nb_writer.ts";
+import { servicesPart } from "../../src/controllers/service_controller.ts";
+import { runWatcher } from "../../src/controllers/watcher.ts";
 import { ProcessRunner } from "../../src/exec/mod.ts";
+import { makeConnection } from "../../src/k8s/connection_info.ts";
+import { startEmulator } from "../../src/k8s/emulator/server.ts";
+import { KubeHttp } from "../../src/k8s/http.ts";
+import { findResource } from "../../src/k8s/resources.ts";
 import { silentLogger } from "../../src/log/mod.ts";
 import type { NbTables } from "../../src/ovn/nb_models.ts";
 import { OvsdbClient } from "../../src/ovsdb/mod.ts";
@@ -414,6 +423,57 @@ Deno.test("gateway-init with packets: SNAT egress, two gateways with rampout, re
     assert.match(r3.stdout, /nb-writes=1/);
     await egress(p3, "192.0.2.11");
     await egress(p2, "192.0.2.12");
+
+    // 4. NodePort from the external host, through each gateway, to backends on node1 and
+    // node2 (the watcher fills the per-router load balancers gateway-init made).
+    serveHttp(p1, 8080, "p1", children);
+    serveHttp(p2, 8080, "p2", children);
+    const emu = await startEmulator({});
+    const http = new KubeHttp(makeConnection({ server: emu.url, source: "test" }));
+    const ac = new AbortController();
+    const metrics = new MetricsRegistry();
+    const watcher = runWatcher({
+      nb,
+      writer: new NbWriter(nb, metrics),
+      http,
+      events: NO_EVENTS,
+      metrics,
+      parts: [servicesPart()],
+      log: silentLogger,
+      signal: ac.signal,
+    });
+    try {
+      emu.store.create(findResource("services")!, "default", {
+        metadata: { name: "np" },
+        spec: {
+          type: "NodePort",
+          ports: [{ name: "http", port: 80, targetPort: 8080, nodePort: 30080 }],
+        },
+      });
+      emu.store.create(findResource("endpointslices", "discovery.k8s.io")!, "default", {
+        metadata: {
+          name: "np-ipv4",
+          namespace: "default",
+          labels: { "kubernetes.io/service-name": "np" },
+        },
+        addressType: "IPv4",
+        endpoints: [p1, p2].map((p) => ({ addresses: [p.ip], conditions: { ready: true } })),
+        ports: [{ name: "http", port: 8080, protocol: "TCP" }],
+      });
+      for (const target of ["192.0.2.11:30080", "192.0.2.12:30080"]) {
+        const seen = new Set<string>();
+        await until(`the external host reaches p1 and p2 through ${target}`, async () => {
+          const r = await get(ext, target);
+          if (r.code === 0) seen.add(r.body);
+          return seen.has("p1") && seen.has("p2");
+        }, 60_000);
+      }
+    } finally {
+      ac.abort();
+      await watcher.catch(() => {});
+      http[Symbol.dispose]?.();
+      await emu.close();
+    }
   } finally {
     for (const c of children) {
       try {
