@@ -6,3 +6,5 @@
  * @module
  */
 export * from "./ovs_ops.ts";
+export * from "./helper_flows.ts";
+export * from "./nics_to_bridge.ts";

@@ -46,8 +46,16 @@ export const ROLES: readonly RoleEntry[] = [
     summary: "initialize a gateway router (dedicated NIC or shared bridge)",
     load: () => import("./gateway_init.ts"),
   },
-  { name: "nics-to-bridge", summary: "move NICs' addresses and routes onto OVS bridges br<nic>" },
-  { name: "gateway-helper", summary: "demultiplex a shared NIC between the host and OVN" },
+  {
+    name: "nics-to-bridge",
+    summary: "move NICs' addresses and routes onto OVS bridges br<nic>",
+    load: () => import("./nics_to_bridge.ts"),
+  },
+  {
+    name: "gateway-helper",
+    summary: "demultiplex a shared NIC between the host and OVN",
+    load: () => import("./gateway_helper.ts"),
+  },
   {
     name: "watcher",
     summary: "program pods, services and endpoints into OVN",

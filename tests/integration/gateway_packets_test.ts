@@ -1,18 +1,18 @@
 /**
  * Gateways with packets, on the lab (hosts in namespaces, userspace datapath, geneve):
  * three nodes and an external network (a Linux bridge in its own namespace, with an
- * external host at 192.0.2.1 that answers every HTTP request with the client's address).
+ * external host at 198.51.100.1 that answers every HTTP request with the client's address).
  * `ovn-k8s gateway-init` runs as its own process inside node1 and node2 with a dedicated
  * NIC each:
  *
  * 1. bad input exits 2, names the input and writes nothing to NB;
  * 2. pods on every node reach the external host through GR_node1's SNAT (the server sees
- *    192.0.2.11); node1's NIC lost the address it had; a re-run writes nothing;
+ *    198.51.100.11); node1's NIC lost the address it had; a re-run writes nothing;
  * 3. a second gateway on node2 with `--rampout-ip-subnets` = node3's subnet: node1's pods
  *    leave as .11, node2's and node3's as .12; a re-run without rampout sends node3's pods
  *    back through the cluster default route (.11);
  * 4. a NodePort service (watcher services part, in-process) answers the external host on
- *    `192.0.2.11:30080` from backends on node1 AND node2.
+ *    `198.51.100.11:30080` from backends on node1 AND node2.
  *
  * Needs root, OVS and OVN.
  *
@@ -24,7 +24,6 @@ import { MetricsRegistry } from "../../src/controllers/metrics.ts";
 import { NbWriter } from "../../src/controllers/nb_writer.ts";
 import { servicesPart } from "../../src/controllers/service_controller.ts";
 import { runWatcher } from "../../src/controllers/watcher.ts";
-import { ProcessRunner } from "../../src/exec/mod.ts";
 import { makeConnection } from "../../src/k8s/connection_info.ts";
 import { startEmulator } from "../../src/k8s/emulator/server.ts";
 import { KubeHttp } from "../../src/k8s/http.ts";
@@ -32,232 +31,19 @@ import { findResource } from "../../src/k8s/resources.ts";
 import { silentLogger } from "../../src/log/mod.ts";
 import type { NbTables } from "../../src/ovn/nb_models.ts";
 import { OvsdbClient } from "../../src/ovsdb/mod.ts";
-import { type LabNode, startLab } from "../../src/sandbox/mod.ts";
-import { runOvnK8s } from "../helpers/ovn_k8s_process.ts";
+import { startLab } from "../../src/sandbox/mod.ts";
+import {
+  addExternalNetwork,
+  addPod,
+  gatewayInit,
+  get,
+  nbVersions,
+  type NsHost,
+  runner,
+  serveHttp,
+  until,
+} from "./gateway_env.ts";
 import { addNodes } from "./watcher_env.ts";
-
-/** A pod or host in its own namespace. */
-export interface NsHost {
-  name: string;
-  netns: string;
-  ip: string;
-}
-
-const runner = new ProcessRunner();
-
-/** Polls until `fn` returns a value that is not undefined/false. */
-export async function until<T>(
-  what: string,
-  fn: () => Promise<T | undefined | false>,
-  ms = 40_000,
-): Promise<T> {
-  const end = Date.now() + ms;
-  let last: unknown;
-  while (Date.now() < end) {
-    try {
-      const v = await fn();
-      if (v !== undefined && v !== false) return v;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`Timed out waiting for ${what}${last ? `: ${last}` : ""}`);
-}
-
-/** Runs argv in a namespace. */
-export function inNs(netns: string, argv: string[], check = true) {
-  return runner.run(["ip", "netns", "exec", netns, ...argv], { check, timeoutMs: 20_000 });
-}
-
-/**
- * The external network: namespace `<prefix>-ext` with bridge `br0` and 192.0.2.1/24, and
- * one veth per node whose node end is `eth2` (the gateway NIC).
- */
-export async function addExternalNetwork(
-  prefix: string,
-  nodes: readonly LabNode[],
-  cleanup: string[],
-): Promise<NsHost> {
-  const ext: NsHost = { name: "ext", netns: `${prefix}-ext`, ip: "192.0.2.1" };
-  await runner.run(["ip", "netns", "add", ext.netns]);
-  cleanup.push(ext.netns);
-  for (
-    const argv of [
-      ["ip", "link", "set", "lo", "up"],
-      ["ip", "link", "add", "br0", "type", "bridge"],
-      ["ip", "addr", "add", "192.0.2.1/24", "dev", "br0"],
-      ["ip", "link", "set", "br0", "up"],
-    ]
-  ) await inNs(ext.netns, argv);
-  for (const [i, n] of nodes.entries()) {
-    const outer = `ext${i + 1}`;
-    await runner.run([
-      "ip",
-      "link",
-      "add",
-      outer,
-      "netns",
-      ext.netns,
-      "type",
-      "veth",
-      "peer",
-      "name",
-      "eth2",
-      "netns",
-      n.netns,
-    ]);
-    await inNs(ext.netns, ["ip", "link", "set", outer, "master", "br0", "up"]);
-    await inNs(ext.netns, ["ethtool", "-K", outer, "tx", "off"]);
-    await n.exec(["ip", "link", "set", "eth2", "up"]);
-    await n.exec(["ethtool", "-K", "eth2", "tx", "off"]);
-  }
-  await inNs(ext.netns, ["ethtool", "-K", "br0", "tx", "off"]);
-  return ext;
-}
-
-/** A pod: namespace, veth into the node's br-int, logical port in NB. */
-export async function addPod(
-  nb: OvsdbClient<NbTables>,
-  prefix: string,
-  node: LabNode,
-  name: string,
-  ip: string,
-  cleanup: string[],
-): Promise<NsHost> {
-  const p: NsHost = { name, netns: `${prefix}-${name}`, ip };
-  const o = ip.split(".").map(Number);
-  const mac = `0a:58:${o.map((x) => x.toString(16).padStart(2, "0")).join(":")}`;
-  const host = `${prefix}${name}`.slice(0, 15);
-  await runner.run(["ip", "netns", "add", p.netns]);
-  cleanup.push(p.netns);
-  await runner.run([
-    "ip",
-    "link",
-    "add",
-    host,
-    "netns",
-    node.netns,
-    "type",
-    "veth",
-    "peer",
-    "name",
-    "eth0",
-    "netns",
-    p.netns,
-  ]);
-  for (
-    const argv of [
-      ["ip", "link", "set", "lo", "up"],
-      ["ip", "link", "set", "eth0", "address", mac, "mtu", "1400"],
-      ["ip", "addr", "add", `${ip}/24`, "dev", "eth0"],
-      ["ip", "link", "set", "eth0", "up"],
-      ["ip", "route", "add", "default", "via", `${o.slice(0, 3).join(".")}.1`],
-      ["ethtool", "-K", "eth0", "tx", "off"],
-    ]
-  ) await inNs(p.netns, argv);
-  await node.exec(["ip", "link", "set", host, "mtu", "1400", "up"]);
-  await node.exec(["ethtool", "-K", host, "tx", "off"]);
-  const lsp = `default_${name}`;
-  await nb.transact([
-    {
-      op: "insert",
-      table: "Logical_Switch_Port",
-      uuidName: "lsp",
-      row: { name: lsp, addresses: [`${mac} ${ip}`] },
-    },
-    {
-      op: "mutate",
-      table: "Logical_Switch",
-      where: [["name", "==", node.name]],
-      mutations: [["ports", "insert", ["lsp"]]],
-    },
-  ]);
-  await node.exec([
-    "ovs-vsctl",
-    "--timeout=20",
-    "add-port",
-    "br-int",
-    host,
-    "--",
-    "set",
-    "interface",
-    host,
-    `external_ids:iface-id=${lsp}`,
-  ]);
-  await node.exec([
-    "ovs-vsctl",
-    "--timeout=30",
-    "wait-until",
-    "interface",
-    host,
-    "external_ids:ovn-installed=true",
-  ]);
-  return p;
-}
-
-/** An HTTP server answering every GET with its body (a file) or the client's address. */
-export function serveHttp(
-  h: NsHost,
-  port: number,
-  body: string | undefined,
-  children: Deno.ChildProcess[],
-): void {
-  const script = [
-    "import http.server, sys",
-    "class H(http.server.BaseHTTPRequestHandler):",
-    "    def do_GET(self):",
-    `        b = (${JSON.stringify(body ?? "")} or self.client_address[0]).encode()`,
-    "        self.send_response(200); self.send_header('Content-Length', str(len(b)))",
-    "        self.end_headers(); self.wfile.write(b)",
-    "    def log_message(self, *a): pass",
-    `http.server.ThreadingHTTPServer(('0.0.0.0', ${port}), H).serve_forever()`,
-  ].join("\n");
-  children.push(
-    new Deno.Command("ip", {
-      args: ["netns", "exec", h.netns, "python3", "-c", script],
-      stdout: "null",
-      stderr: "null",
-    }).spawn(),
-  );
-}
-
-/** GET from a namespace: curl's exit code and the body. */
-export async function get(from: NsHost, target: string): Promise<{ code: number; body: string }> {
-  const r = await inNs(
-    from.netns,
-    ["curl", "-s", "--max-time", "3", `http://${target}/`],
-    false,
-  );
-  return { code: r.code, body: r.stdout.trim() };
-}
-
-/** Runs gateway-init inside a node, as its own process. */
-export function gatewayInit(n: LabNode, args: string[]) {
-  return runOvnK8s(["gateway-init", "--ovs-db", `unix:${n.ovsDbSock}`, ...args], {
-    netns: n.netns,
-    timeoutMs: 90_000,
-  });
-}
-
-/** A count of NB rows per table (to show that a run wrote nothing). */
-export async function nbVersions(nb: OvsdbClient<NbTables>): Promise<string> {
-  const tables = [
-    "Logical_Router",
-    "Logical_Router_Port",
-    "Logical_Router_Static_Route",
-    "NAT",
-    "Load_Balancer",
-    "Logical_Switch",
-    "Logical_Switch_Port",
-  ];
-  const r = await nb.transact(
-    tables.map((t) => ({ op: "select", table: t, where: [], columns: ["_uuid", "_version"] })),
-  );
-  return JSON.stringify(
-    r.map((x) => (x.rows ?? []).map((row) => `${row["_uuid"]}@${row["_version"]}`).sort()),
-  );
-}
 
 Deno.test("gateway-init with packets: SNAT egress, two gateways with rampout, re-runs, bad input", async () => {
   const prefix = `gwp${Math.random().toString(36).slice(2, 6)}`;
@@ -277,7 +63,7 @@ Deno.test("gateway-init with packets: SNAT egress, two gateways with rampout, re
     const [n1, n2, n3] = [lab.node("node1"), lab.node("node2"), lab.node("node3")];
     const ext = await addExternalNetwork(prefix, [n1, n2], cleanup);
     serveHttp(ext, 80, undefined, children);
-    await n1.exec(["ip", "addr", "add", "192.0.2.11/24", "dev", "eth2"]);
+    await n1.exec(["ip", "addr", "add", "198.51.100.11/24", "dev", "eth2"]);
     const p1 = await addPod(nb, prefix, n1, "p1", "10.244.1.10", cleanup);
     const p2 = await addPod(nb, prefix, n2, "p2", "10.244.2.10", cleanup);
     const p3 = await addPod(nb, prefix, n3, "p3", "10.244.3.10", cleanup);
@@ -287,7 +73,7 @@ Deno.test("gateway-init with packets: SNAT egress, two gateways with rampout, re
     const before = await nbVersions(nb);
     const base = ["--node-name", "node1", "--cluster-ip-subnet", "10.244.0.0/16"];
     const bad: Array<[string[], RegExp]> = [
-      [[...base, "--physical-ip", "192.0.2.11/24"], /neither --physical-interface/],
+      [[...base, "--physical-ip", "198.51.100.11/24"], /neither --physical-interface/],
       [
         [
           ...base,
@@ -296,13 +82,13 @@ Deno.test("gateway-init with packets: SNAT egress, two gateways with rampout, re
           "--bridge-interface",
           "breth2",
           "--physical-ip",
-          "192.0.2.11/24",
+          "198.51.100.11/24",
         ],
         /both --physical-interface/,
       ],
       [
-        [...base, "--physical-interface", "eth2", "--physical-ip", "192.0.2.11"],
-        /--physical-ip "192\.0\.2\.11"/,
+        [...base, "--physical-interface", "eth2", "--physical-ip", "198.51.100.11"],
+        /--physical-ip "198\.51\.100\.11"/,
       ],
       [
         [
@@ -310,7 +96,7 @@ Deno.test("gateway-init with packets: SNAT egress, two gateways with rampout, re
           "--physical-interface",
           "eth2",
           "--physical-ip",
-          "192.0.2.11/24",
+          "198.51.100.11/24",
           "--default-gw",
           "10.9.9.9",
         ],
@@ -322,14 +108,14 @@ Deno.test("gateway-init with packets: SNAT egress, two gateways with rampout, re
           "--physical-interface",
           "eth2",
           "--physical-ip",
-          "192.0.2.11/24",
+          "198.51.100.11/24",
           "--rampout-ip-subnets",
           "10.244.3.0/33",
         ],
         /--rampout-ip-subnets "10\.244\.3\.0\/33"/,
       ],
       [
-        [...base, "--physical-interface", "nosuchnic", "--physical-ip", "192.0.2.11/24"],
+        [...base, "--physical-interface", "nosuchnic", "--physical-ip", "198.51.100.11/24"],
         /nosuchnic: no such interface/,
       ],
       [
@@ -341,7 +127,7 @@ Deno.test("gateway-init with packets: SNAT egress, two gateways with rampout, re
           "--physical-interface",
           "eth2",
           "--physical-ip",
-          "192.0.2.11/24",
+          "198.51.100.11/24",
         ],
         /--cluster-ip-subnet 10\.245\.0\.0\/16: the cluster was initialised with 10\.244\.0\.0\/16/,
       ],
@@ -354,7 +140,7 @@ Deno.test("gateway-init with packets: SNAT egress, two gateways with rampout, re
     assert.equal(await nbVersions(nb), before, "bad input wrote to NB");
     assert.match(
       (await n1.exec(["ip", "-4", "addr", "show", "dev", "eth2"])).stdout,
-      /192\.0\.2\.11/,
+      /198\.51\.100\.11/,
     );
 
     // 2. The first gateway: every node's pods leave through GR_node1's SNAT.
@@ -363,16 +149,16 @@ Deno.test("gateway-init with packets: SNAT egress, two gateways with rampout, re
       "--physical-interface",
       "eth2",
       "--physical-ip",
-      "192.0.2.11/24",
+      "198.51.100.11/24",
       "--default-gw",
-      "192.0.2.1",
+      "198.51.100.1",
     ];
     const r1 = await gatewayInit(n1, g1);
     assert.equal(r1.code, 0, r1.stderr);
     assert.match(r1.stdout, /router=GR_node1 join-ip=100\.64\.1\.2 nb-writes=1 ovs-writes=1/);
     assert.doesNotMatch(
       (await n1.exec(["ip", "-4", "addr", "show", "dev", "eth2"])).stdout,
-      /192\.0\.2\.11/,
+      /198\.51\.100\.11/,
     );
     const egress = async (p: NsHost, want: string) => {
       await until(`${p.name} -> external host as ${want}`, async () => {
@@ -380,9 +166,9 @@ Deno.test("gateway-init with packets: SNAT egress, two gateways with rampout, re
         return r.code === 0 && r.body === want;
       });
     };
-    await egress(p1, "192.0.2.11");
-    await egress(p2, "192.0.2.11");
-    await egress(p3, "192.0.2.11");
+    await egress(p1, "198.51.100.11");
+    await egress(p2, "198.51.100.11");
+    await egress(p3, "198.51.100.11");
     const settled = await nbVersions(nb);
     const again = await gatewayInit(n1, g1);
     assert.equal(again.code, 0, again.stderr);
@@ -396,16 +182,16 @@ Deno.test("gateway-init with packets: SNAT egress, two gateways with rampout, re
       "--physical-interface",
       "eth2",
       "--physical-ip",
-      "192.0.2.12/24",
+      "198.51.100.12/24",
       "--default-gw",
-      "192.0.2.1",
+      "198.51.100.1",
     ];
     const r2 = await gatewayInit(n2, [...g2, "--rampout-ip-subnets", "10.244.3.0/24"]);
     assert.equal(r2.code, 0, r2.stderr);
     assert.match(r2.stdout, /router=GR_node2 join-ip=100\.64\.1\.3 nb-writes=1/);
-    await egress(p2, "192.0.2.12");
-    await egress(p3, "192.0.2.12");
-    await egress(p1, "192.0.2.11");
+    await egress(p2, "198.51.100.12");
+    await egress(p3, "198.51.100.12");
+    await egress(p1, "198.51.100.11");
     const snats = await nb.transact([{
       op: "select",
       table: "NAT",
@@ -414,15 +200,15 @@ Deno.test("gateway-init with packets: SNAT egress, two gateways with rampout, re
     }]);
     assert.deepEqual(
       snats[0]!.rows!.map((r) => r["external_ip"]).sort(),
-      ["192.0.2.11", "192.0.2.12"],
+      ["198.51.100.11", "198.51.100.12"],
       "one SNAT row per gateway",
     );
     // Rampout dropped on a re-run: node3's pods go back to the cluster default (GR_node1).
     const r3 = await gatewayInit(n2, g2);
     assert.equal(r3.code, 0, r3.stderr);
     assert.match(r3.stdout, /nb-writes=1/);
-    await egress(p3, "192.0.2.11");
-    await egress(p2, "192.0.2.12");
+    await egress(p3, "198.51.100.11");
+    await egress(p2, "198.51.100.12");
 
     // 4. NodePort from the external host, through each gateway, to backends on node1 and
     // node2 (the watcher fills the per-router load balancers gateway-init made).
@@ -460,7 +246,7 @@ Deno.test("gateway-init with packets: SNAT egress, two gateways with rampout, re
         endpoints: [p1, p2].map((p) => ({ addresses: [p.ip], conditions: { ready: true } })),
         ports: [{ name: "http", port: 8080, protocol: "TCP" }],
       });
-      for (const target of ["192.0.2.11:30080", "192.0.2.12:30080"]) {
+      for (const target of ["198.51.100.11:30080", "198.51.100.12:30080"]) {
         const seen = new Set<string>();
         await until(`the external host reaches p1 and p2 through ${target}`, async () => {
           const r = await get(ext, target);
