@@ -112,8 +112,11 @@ export interface GatewayInputs {
 export interface GatewayOptions {
   node: string;
   clusterSubnet?: Ipv4Cidr;
-  /** `nic`: a dedicated NIC; `bridge`: a shared OVS bridge. */
-  mode: "nic" | "bridge";
+  /**
+   * `nic`: a dedicated NIC; `bridge`: a shared OVS bridge; `auto` (run): `bridge` when an
+   * OVS bridge of that name exists, else `nic`.
+   */
+  mode: "nic" | "bridge" | "auto";
   /** The NIC or bridge. */
   iface: string;
   physicalIp: string;
@@ -141,6 +144,8 @@ export interface GatewayDeps {
 /** What {@linkcode initGateway} did. */
 export interface GatewayResult {
   router: string;
+  /** The mode used (`auto` resolved). */
+  mode: "nic" | "bridge";
   joinIp: string;
   /** NB transactions that wrote (0 when NB already matched). */
   nbWrites: number;
@@ -291,24 +296,25 @@ export async function initGateway(o: GatewayOptions, deps: GatewayDeps): Promise
           `Open_vSwitch table (${o.ovsDb}); run ovn-k8s setup-host --ovn-nb tcp:CENTRAL_IP:6641`,
       );
     }
-    const flag = o.mode === "nic" ? "--physical-interface" : "--bridge-interface";
+    const mode = o.mode === "auto" ? (ovs.bridge ? "bridge" : "nic") : o.mode;
+    const flag = mode === "nic" ? "--physical-interface" : "--bridge-interface";
     const mac = parseMac(ovs.iface?.mac_in_use[0] ?? "") ?? await linkMac(host, o.iface);
     if (!mac) {
       throw new ValidationError(
         `Cannot use ${flag} ${o.iface}: no such interface on this host; pass an existing ` +
-          (o.mode === "nic" ? "NIC" : "OVS bridge"),
+          (mode === "nic" ? "NIC" : "OVS bridge"),
       );
     }
     let ovsOps: Operation[];
     const portName = makeExternalPortName(o.iface, o.node);
     try {
-      ovsOps = o.mode === "nic"
+      ovsOps = mode === "nic"
         ? nicPortOps(ovs, o.iface, portName)
         : sharedBridgeOps(ovs, o.iface, mac);
     } catch (err) {
       throw new ValidationError((err as Error).message);
     }
-    const attachment: ExternalAttachment = o.mode === "nic"
+    const attachment: ExternalAttachment = mode === "nic"
       ? { kind: "vif" }
       : { kind: "localnet", network: makeBridgeNetworkName(o.iface) };
 
@@ -383,10 +389,10 @@ export async function initGateway(o: GatewayOptions, deps: GatewayDeps): Promise
     if (ovsOps.length) {
       await local.transact(ovsOps);
       ovsWrites = 1;
-      log.info("gateway interface configured in OVS", { interface: o.iface, mode: o.mode, mac });
+      log.info("gateway interface configured in OVS", { interface: o.iface, mode, mac });
     }
     let hostWrites = 0;
-    if (o.mode === "nic") {
+    if (mode === "nic") {
       // The NIC belongs to OVN now: its host addresses would answer for the gateway's IP.
       const have = (await host.addresses()).filter((a) => a.ifname === o.iface);
       if (have.length) {
@@ -403,10 +409,104 @@ export async function initGateway(o: GatewayOptions, deps: GatewayDeps): Promise
         hostWrites++;
       }
     }
-    return { router: makeGatewayRouterName(o.node), joinIp, nbWrites, ovsWrites, hostWrites };
+    return {
+      router: makeGatewayRouterName(o.node),
+      joinIp,
+      mode,
+      nbWrites,
+      ovsWrites,
+      hostWrites,
+    };
   } finally {
     local.close();
   }
+}
+
+/** The local `Open_vSwitch` external_ids keys `run` reads for the gateway role. */
+export const GATEWAY_KEYS = {
+  /** The NIC or OVS bridge (HOST_KEYS.gatewayInterface). */
+  interface: HOST_KEYS.gatewayInterface,
+  /** `nic`, `bridge` or `auto` (default: bridge when an OVS bridge of that name exists). */
+  mode: "ovn-k8s-gateway-mode",
+  /** The gateway's external address, `IP/MASK` (required). */
+  ip: "ovn-k8s-gateway-ip",
+  /** The external next hop. */
+  nextHop: "ovn-k8s-gateway-nexthop",
+  /** Comma-separated rampout CIDRs. */
+  rampout: "ovn-k8s-gateway-rampout",
+  /** Bridge mode: the NIC on the bridge, for the helper (default: the bridge name without `br`). */
+  nic: "ovn-k8s-gateway-nic",
+} as const;
+
+/** What `run` does for the gateway role. */
+export interface GatewayRunPlan {
+  options: GatewayOptions;
+  /**
+   * The helper's NIC when the helper may be needed (mode `bridge`, or `auto`); the
+   * helper runs only when gateway-init settled on bridge mode.
+   */
+  helperNic: string | undefined;
+}
+
+/**
+ * Builds gateway-init's options from `external_ids` (for `run`).
+ *
+ * @param ids the `Open_vSwitch` row's external_ids
+ * @param node the node name `run` decided
+ * @param ovsDb local database remote
+ * @param timeoutS connect timeout
+ * @param env environment
+ * @returns options, and the helper's NIC
+ * @throws {ValidationError} naming the external_ids key to fix
+ */
+export function gatewayFromExternalIds(
+  ids: Record<string, string>,
+  node: string,
+  ovsDb: string,
+  timeoutS: number,
+  env: EnvReader,
+): GatewayRunPlan {
+  const iface = ids[GATEWAY_KEYS.interface];
+  if (!iface) {
+    throw new ValidationError(
+      `Cannot run the gateway role: external_ids:${GATEWAY_KEYS.interface} is not set; ` +
+        "ovn-k8s setup-host --gateway-interface NIC|BRIDGE (or ovs-vsctl set open . external_ids:...)",
+    );
+  }
+  if (!ids[GATEWAY_KEYS.ip]) {
+    throw new ValidationError(
+      `Cannot run the gateway role: external_ids:${GATEWAY_KEYS.ip} is not set; set it to ` +
+        `the gateway's IP/MASK (ovs-vsctl set open . external_ids:${GATEWAY_KEYS.ip}=IP/MASK)`,
+    );
+  }
+  const mode = (ids[GATEWAY_KEYS.mode] ?? "auto").toLowerCase();
+  if (mode !== "nic" && mode !== "bridge" && mode !== "auto") {
+    throw new ValidationError(
+      `Cannot use external_ids:${GATEWAY_KEYS.mode}="${mode}": expected nic, bridge or auto`,
+    );
+  }
+  const names = {
+    physical: `external_ids:${GATEWAY_KEYS.interface}`,
+    bridge: `external_ids:${GATEWAY_KEYS.interface}`,
+  };
+  const options = buildGatewayOptions(
+    {
+      nodeName: node,
+      ...(mode === "bridge" ? { bridgeInterface: iface } : { physicalInterface: iface }),
+      physicalIp: ids[GATEWAY_KEYS.ip],
+      defaultGw: ids[GATEWAY_KEYS.nextHop],
+      rampout: ids[GATEWAY_KEYS.rampout],
+      clusterSubnet: ids[HOST_KEYS.clusterSubnet],
+      ovsDb,
+      timeout: String(timeoutS),
+    },
+    env,
+    names,
+  );
+  options.mode = mode;
+  const helperNic = mode === "nic" ? undefined : ids[GATEWAY_KEYS.nic] ??
+    (iface.startsWith("br") && iface.length > 2 ? iface.slice(2) : undefined);
+  return { options, helperNic };
 }
 
 /**

@@ -5,8 +5,8 @@
  * {@linkcode planRun}), runs the inits of its roles, then the long-running parts:
  * the central daemons (supervised by the central role) and, on a master, the watcher
  * (when the registry has it), each restarted with a growing delay when it ends on its
- * own. What is not built yet (the gateway) is said in a log line; `run` keeps running
- * what exists, until SIGTERM.
+ * own; on a gateway, gateway-init (settings in docs/gateway.md) and, on a shared bridge,
+ * the gateway helper. `run` keeps running what exists, until SIGTERM.
  *
  * @module
  */
@@ -267,6 +267,15 @@ export async function runRun(
   const inits = (["master", "minion"] as const).filter((r) => plan.roles.includes(r)).map((r) =>
     buildInitOptions(r, init, NAMES, ctx.env)
   );
+  const gateway = plan.roles.includes("gateway")
+    ? (await import("./gateway_init.ts")).gatewayFromExternalIds(
+      ids,
+      plan.init.nodeName ?? "",
+      ovsDb,
+      timeoutS,
+      ctx.env,
+    )
+    : undefined;
 
   const once = p.flag("once");
   // Long-running parts share one signal: SIGTERM, or another part ending, stops them all.
@@ -303,8 +312,24 @@ export async function runRun(
         nbWrites: r.nbWrites,
       });
     }
-    if (plan.roles.includes("gateway")) {
-      log.warn("gateway role: gateway-init and the gateway helper are not built yet; skipped");
+    if (gateway) {
+      // Gateway: gateway-init, then (shared bridge) the helper, supervised.
+      const gw = await import("./gateway_init.ts");
+      const r = await gw.initGateway(gateway.options, { ...deps.init, log: log.child("gateway") });
+      log.info("gateway-init done", { router: r.router, mode: r.mode, nbWrites: r.nbWrites });
+      const helper = deps.loadRole("gateway-helper");
+      if (r.mode === "bridge" && !once && helper && gateway.helperNic) {
+        start("gateway-helper", await helper(), [
+          "--physical-bridge",
+          gateway.options.iface,
+          "--physical-interface",
+          gateway.helperNic,
+          "--ovs-db",
+          ovsDb,
+        ]);
+      } else if (r.mode === "bridge" && !gateway.helperNic) {
+        log.warn("gateway helper not started: set external_ids:ovn-k8s-gateway-nic");
+      }
     }
     if (plan.roles.includes("master")) {
       const watcher = deps.loadRole("watcher");

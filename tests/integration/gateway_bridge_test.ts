@@ -24,7 +24,14 @@ import { dumpFlows } from "../../src/ovs/flows.ts";
 import { OvsdbClient } from "../../src/ovsdb/mod.ts";
 import { runGatewayHelper } from "../../src/roles/gateway_helper.ts";
 import { startLab } from "../../src/sandbox/mod.ts";
-import { addExternalNetwork, gatewayInit, ovnK8sIn, runner, until } from "./gateway_env.ts";
+import {
+  addExternalNetwork,
+  gatewayInit,
+  nbVersions,
+  ovnK8sIn,
+  runner,
+  until,
+} from "./gateway_env.ts";
 
 const SERVICES = findResource("services")!;
 
@@ -149,6 +156,34 @@ Deno.test("nics-to-bridge, gateway-init on a shared bridge, gateway-helper flows
     }]))[0]!.rows![0]!;
     assert.equal(ls["type"], "localnet");
     assert.deepEqual(ls["options"], { network_name: "physnet_breth2" });
+    // `run --once` with the gateway role read from external_ids reaches the same state.
+    await n1.exec([
+      "ovs-vsctl",
+      "--timeout=10",
+      "set",
+      "open",
+      ".",
+      "external_ids:ovn-k8s-roles=gateway",
+      "external_ids:ovn-k8s-node-name=node1",
+      "external_ids:ovn-k8s-gateway-interface=breth2",
+      "external_ids:ovn-k8s-gateway-ip=198.51.100.11/24",
+      `external_ids:ovn-k8s-gateway-nexthop=${ext.ip}`,
+    ]);
+    const before = await nbVersions(nb);
+    const tmp = await Deno.makeTempDir({ prefix: "ovnk8s-gwb-" });
+    const run = await ovnK8sIn(n1, [
+      "run",
+      "--once",
+      "--ovs-db",
+      `unix:${n1.ovsDbSock}`,
+      "--cni-bin-dir",
+      `${tmp}/bin`,
+      "--cni-conf-dir",
+      `${tmp}/net.d`,
+    ]).finally(() => Deno.remove(tmp, { recursive: true }));
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /run: roles gateway initialised/);
+    assert.equal(await nbVersions(nb), before, "run --once rewrote the gateway");
     await until(
       "ovn-controller's patch port on breth2",
       async () =>
