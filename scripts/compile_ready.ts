@@ -104,18 +104,28 @@ await step("deno bundle (CNI plugin)", [
 await Deno.remove(cniEntryDir, { recursive: true });
 
 const flags = [...PERMISSION_FLAGS, ...RUNTIME_FLAGS];
+const distDir = `${Deno.cwd()}/dist`;
+// No subprocess on the launcher's path (each costs ~1 ms before the runtime starts): the
+// directory is the one the launcher was built in unless $0 resolves elsewhere (a copy),
+// and the name is taken with parameter expansion rather than basename.
 const launcher = `#!/bin/sh
 # ovn-k8s launcher: runs the bundled entrypoint with the compile task's permission flags.
 # Symlink it under an original name (ovn_cni, ovn-k8s-watcher, ...) and it acts as that.
-here=$(dirname "$(readlink -f "$0")")
+here='${distDir}'
+[ "$0" -ef "$here/ovn-k8s" ] || here=$(dirname "$(readlink -f "$0")")
+name=\${0##*/}
 entry="$here/split/main.js"
-# The CNI plugin (its names, "cni", or CNI_COMMAND without arguments) has its own bundle.
-case "$(basename "$0")" in
-  ovn_cni|ovn-k8s-cni-overlay) entry="$here/ovn-k8s-cni.js" ;;
-  *) if [ "\${1:-}" = cni ]; then shift; entry="$here/ovn-k8s-cni.js"
-     elif [ $# -eq 0 ] && [ -n "\${CNI_COMMAND:-}" ]; then entry="$here/ovn-k8s-cni.js"; fi ;;
+config=
+# The CNI plugin (its names, "cni", or CNI_COMMAND without arguments) has its own bundle,
+# which needs no deno.json (--no-config: no config file lookup from the runtime's cwd).
+case "$name" in
+  ovn_cni|ovn-k8s-cni-overlay) entry="$here/ovn-k8s-cni.js" config=--no-config ;;
+  *) if [ "\${1:-}" = cni ]; then shift; entry="$here/ovn-k8s-cni.js" config=--no-config
+     elif [ $# -eq 0 ] && [ -n "\${CNI_COMMAND:-}" ]; then
+       entry="$here/ovn-k8s-cni.js" config=--no-config
+     fi ;;
 esac
-OVN_K8S_ARGV0=$(basename "$0") DENO_NO_UPDATE_CHECK=1 exec "\${OVN_K8S_DENO:-${deno}}" run ${
+OVN_K8S_ARGV0=$name DENO_NO_UPDATE_CHECK=1 exec "\${OVN_K8S_DENO:-${deno}}" run $config ${
   flags.join(" ")
 } --cached-only "$entry" "$@"
 `;

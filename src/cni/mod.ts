@@ -10,6 +10,7 @@ export * from "./annotation.ts";
 export * from "./config.ts";
 export * from "./env.ts";
 export * from "./errors.ts";
+export * from "./http_get.ts";
 export * from "./kubeconfig.ts";
 export * from "./names.ts";
 export * from "./ovs_port.ts";

@@ -4,10 +4,10 @@
  * and stdin and returns what goes to stdout (only the result or the error JSON) and
  * the exit code; logs go through the logger, never to stdout.
  *
- * ADD: read the bridge's datapath type and the API server settings from OVS (fails
- * before creating anything when the bridge is missing); then, side by side, wait for the
- * pod's `ovn` annotation and create the veth pair with the pod end in `CNI_NETNS`
- * (turning tx checksum offload off on a userspace `netdev` bridge, gotcha G1); then, side
+ * ADD: create the veth pair with the pod end in `CNI_NETNS` while reading the bridge's
+ * datapath type and the API server settings from OVS (a missing bridge fails the ADD,
+ * and the veth is deleted again), then the pod's `ovn` annotation (waiting for it); turn
+ * tx checksum offload off on a userspace `netdev` bridge (gotcha G1); then, side
  * by side, set the pod end's MAC, address and default route, and plug the host end into
  * the integration bridge with `iface-id=<namespace>_<pod>`; wait for `ovn-installed`;
  * print the result. Any failure undoes every step made so far. Steps run side by side
@@ -296,17 +296,6 @@ async function addWith(
   const name = cenv.podName!;
   const pod = `${ns}/${name}`;
   const log = deps.log.child("add");
-  const { access, datapathType } = await timed(
-    phases,
-    "hostMs",
-    () => readHost(conf, ports, deps, pod),
-  );
-  let reader: PodReader;
-  try {
-    reader = deps.podReader(access);
-  } catch (err) {
-    throw new CniError(CniCode.InvalidConfig, (err as Error).message, { cause: err });
-  }
   const host = hostVethName(cenv.containerId);
   const hostMac = hostVethMac(cenv.containerId);
   const spec: VethSpec = {
@@ -318,11 +307,12 @@ async function addWith(
   };
   const rollback = new Rollback(log);
   rollback.push(`delete veth ${host}`, () => deps.veth.deleteHost(host));
-  // The veth (and tx offload off) does not depend on the annotation: make it while the
-  // annotation is fetched. Its MAC and address are set once the annotation is known.
-  const made = (async () => {
+  // The veth needs neither the OVS settings nor the annotation: it is made (a process
+  // spawn, the first of this process) while OVS and then the pod are read. Its MAC and
+  // address are set once the annotation is known.
+  const created = timed(phases, "vethMs", async () => {
     try {
-      await timed(phases, "vethMs", () => deps.veth.create(spec));
+      await deps.veth.create(spec);
     } catch (err) {
       if (!(err instanceof CommandError && /File exists/.test(err.stderr))) throw err;
       // A previous ADD for this container left its veth: replace it (ADD is re-runnable).
@@ -330,7 +320,29 @@ async function addWith(
       await deps.veth.deleteHost(host);
       await deps.veth.create(spec);
     }
-  })().then(
+  });
+  // Awaited below; this keeps an early failure from counting as unhandled meanwhile.
+  created.catch(() => {});
+  let access: ApiAccess;
+  let datapathType: string;
+  let reader: PodReader;
+  try {
+    ({ access, datapathType } = await timed(
+      phases,
+      "hostMs",
+      () => readHost(conf, ports, deps, pod),
+    ));
+    try {
+      reader = deps.podReader(access);
+    } catch (err) {
+      throw new CniError(CniCode.InvalidConfig, (err as Error).message, { cause: err });
+    }
+  } catch (err) {
+    await created.catch(() => {});
+    await rollback.undo();
+    throw err;
+  }
+  const made = created.then(
     () =>
       datapathType === "netdev"
         ? timed(phases, "txOffMs", () => deps.veth.disableTxOffload(cenv.netns, cenv.ifName))

@@ -254,12 +254,15 @@ Deno.test("runCni() ADD undoes the veth when plugging fails", async () => {
   assert.ok(world.calls.includes("unplug"));
 });
 
-Deno.test("runCni() ADD onto a missing bridge fails before creating anything", async () => {
+Deno.test("runCni() ADD onto a missing bridge fails and leaves nothing behind", async () => {
   const { world, deps, pods } = setup();
   const e = JSON.parse((await runCni(env("ADD"), conf({ bridge: "br-nope" }), deps)).stdout);
   assert.equal(e.code, 106);
   assert.match(e.msg, /bridge br-nope does not exist/);
-  assert.deepEqual(world.calls, ["hostInfo"]);
+  // The veth is made while OVS is read, and deleted again.
+  assert.deepEqual([...world.calls].sort(), ["create", "deleteHost", "hostInfo"]);
+  assert.equal(world.hostLinks.size, 0);
+  assert.equal(world.podLinks.size, 0);
   assert.equal(pods.reads, 0);
 });
 
