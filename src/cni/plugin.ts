@@ -6,10 +6,11 @@
  *
  * ADD: create the veth pair with the pod end in `CNI_NETNS` while reading the bridge's
  * datapath type and the API server settings from OVS (a missing bridge fails the ADD,
- * and the veth is deleted again), then the pod's `ovn` annotation (waiting for it); turn
- * tx checksum offload off on a userspace `netdev` bridge (gotcha G1); then, side
- * by side, set the pod end's MAC, address and default route, and plug the host end into
- * the integration bridge with `iface-id=<namespace>_<pod>`; wait for `ovn-installed`;
+ * and the veth is deleted again), then the pod's `ovn` annotation (waiting for it); as
+ * soon as the veth exists, turn tx checksum offload off on a userspace `netdev` bridge
+ * (gotcha G1); once the annotation is there, side by side, set the pod end's MAC,
+ * address and default route, and plug the host end into the integration bridge with
+ * `iface-id=<namespace>_<pod>`; wait for `ovn-installed`;
  * print the result. Any failure undoes every step made so far. Steps run side by side
  * because each is a process spawn or a round trip (see bench/cni_startup.ts).
  *
@@ -342,27 +343,29 @@ async function addWith(
     await rollback.undo();
     throw err;
   }
-  const made = created.then(
-    () =>
-      datapathType === "netdev"
-        ? timed(phases, "txOffMs", () => deps.veth.disableTxOffload(cenv.netns, cenv.ifName))
-          .catch((err) => {
-            throw new CniError(
-              CniCode.SetupFailure,
-              `Cannot turn tx checksum offload off on ${cenv.ifName} of pod ${pod} ` +
-                `(needed on the userspace datapath): ${commandText(err)}`,
-              { cause: err, details: "is ethtool installed?" },
-            );
-          })
-        : undefined,
-    (err) => {
-      throw new CniError(
-        CniCode.SetupFailure,
-        `Cannot create veth ${host} <-> ${cenv.ifName} for pod ${pod}: ${commandText(err)}`,
-        { cause: err, details: `is ${cenv.ifName} already present in ${cenv.netns}?` },
-      );
-    },
+  const made = created.catch((err) => {
+    throw new CniError(
+      CniCode.SetupFailure,
+      `Cannot create veth ${host} <-> ${cenv.ifName} for pod ${pod}: ${commandText(err)}`,
+      { cause: err, details: `is ${cenv.ifName} already present in ${cenv.netns}?` },
+    );
+  });
+  // Tx offload off (a process of its own) needs only the veth: it runs alongside the pod
+  // read and then alongside addressing and plugging.
+  const offloaded = made.then(() =>
+    datapathType === "netdev"
+      ? timed(phases, "txOffMs", () => deps.veth.disableTxOffload(cenv.netns, cenv.ifName))
+        .catch((err) => {
+          throw new CniError(
+            CniCode.SetupFailure,
+            `Cannot turn tx checksum offload off on ${cenv.ifName} of pod ${pod} ` +
+              `(needed on the userspace datapath): ${commandText(err)}`,
+            { cause: err, details: "is ethtool installed?" },
+          );
+        })
+      : undefined
   );
+  offloaded.catch(() => {}); // awaited below
   const annotated = timed(
     phases,
     "annotationMs",
@@ -370,6 +373,7 @@ async function addWith(
   ).finally(() => reader.close());
   const [veth, ann] = await Promise.allSettled([made, annotated]);
   if (ann.status === "rejected" || veth.status === "rejected") {
+    await offloaded.catch(() => {});
     await rollback.undo();
     throw ann.status === "rejected" ? ann.reason : (veth as PromiseRejectedResult).reason;
   }
@@ -389,7 +393,7 @@ async function addWith(
   try {
     rollback.push(`unplug ${host}`, () => ports.unplug(host));
     // Independent steps run together: each is a process or a round trip.
-    const [addressed, plugged] = await Promise.allSettled([
+    const [addressed, plugged, txOff] = await Promise.allSettled([
       timed(phases, "addressMs", () =>
         deps.veth.configurePod(cenv.netns, cenv.ifName, {
           mac: net.mac,
@@ -401,7 +405,9 @@ async function addWith(
         "plugMs",
         () => ports.plug({ bridge: conf.bridge, name: host, externalIds }),
       ),
+      offloaded,
     ]);
+    if (txOff.status === "rejected") throw txOff.reason;
     if (addressed.status === "rejected") {
       throw new CniError(
         CniCode.SetupFailure,

@@ -3,7 +3,8 @@
  * node's namespace, and `nsenter --net=<CNI_NETNS>` for work inside the pod's
  * namespace (the process never switches namespace). Process spawns are the main
  * cost of ADD, so the pod end is created directly inside the pod namespace with its
- * final name, MAC and MTU in one `ip link add`, and configured with one `ip -batch`.
+ * final name, MAC and MTU in one `ip link add`, and configured with one `ip -batch`
+ * (from a temporary file).
  *
  * @module
  */
@@ -78,6 +79,8 @@ export interface IpVethOptions {
   ip?: string;
   nsenter?: string;
   ethtool?: string;
+  /** Directory of the `ip -batch` files (default: the system's temporary directory). */
+  tempDir?: string;
 }
 
 const NO_DEVICE = /Cannot find device|does not exist|No such device/;
@@ -110,6 +113,7 @@ export class IpVeth implements VethOps {
   #ip: string;
   #nsenter: string;
   #ethtool: string;
+  #tempDir: string | undefined;
 
   /**
    * @param runner the process runner
@@ -120,6 +124,7 @@ export class IpVeth implements VethOps {
     this.#ip = opts.ip ?? "ip";
     this.#nsenter = opts.nsenter ?? "nsenter";
     this.#ethtool = opts.ethtool ?? "ethtool";
+    this.#tempDir = opts.tempDir;
   }
 
   #inNetns(netns: string, argv: string[]): string[] {
@@ -160,7 +165,18 @@ export class IpVeth implements VethOps {
       `link set ${ifName} up`,
       `route add default via ${a.gateway} dev ${ifName}`,
     ].join("\n") + "\n";
-    await this.#run.run(this.#inNetns(netns, [this.#ip, "-batch", "-"]), { stdin: batch });
+    // A file rather than stdin: writing a child's stdin costs a fresh process ~2 ms of
+    // stream setup (nsenter changes only the network namespace: the path stays valid).
+    const file = await Deno.makeTempFile({
+      prefix: "ovn-k8s-cni-batch-",
+      ...(this.#tempDir ? { dir: this.#tempDir } : {}),
+    });
+    try {
+      await Deno.writeTextFile(file, batch);
+      await this.#run.run(this.#inNetns(netns, [this.#ip, "-batch", file]));
+    } finally {
+      await Deno.remove(file).catch(() => {});
+    }
   }
 
   /** @inheritdoc */

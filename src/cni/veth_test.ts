@@ -3,10 +3,15 @@ import type { Runner, RunOptions, RunResult } from "../exec/mod.ts";
 import { IpVeth } from "./veth.ts";
 
 class FakeRunner implements Runner {
-  calls: { argv: string[]; stdin?: string }[] = [];
+  calls: { argv: string[]; stdin?: string; batch?: string }[] = [];
   constructor(private reply: (argv: readonly string[]) => RunResult) {}
   run(argv: readonly string[], opts?: RunOptions): Promise<RunResult> {
-    this.calls.push({ argv: [...argv], ...(opts?.stdin ? { stdin: opts.stdin } : {}) });
+    const i = argv.indexOf("-batch");
+    this.calls.push({
+      argv: [...argv],
+      ...(opts?.stdin ? { stdin: opts.stdin } : {}),
+      ...(i >= 0 ? { batch: Deno.readTextFileSync(argv[i + 1]!) } : {}),
+    });
     const r = this.reply(argv);
     if (r.code !== 0 && opts?.check !== false) return Promise.reject(new Error(r.stderr));
     return Promise.resolve(r);
@@ -32,18 +37,35 @@ Deno.test("IpVeth.create() makes the pod end inside the namespace in one command
 });
 
 Deno.test("IpVeth.configurePod() batches address, up and route inside the namespace", async () => {
-  const r = new FakeRunner(() => ok);
-  await new IpVeth(r).configurePod("/run/netns/p", "eth0", {
-    mac: "0a:58:00:00:00:05",
-    cidr: "10.0.0.5/24",
-    gateway: "10.0.0.1",
-  });
-  assert.deepEqual(r.calls[0]!.argv, ["nsenter", "--net=/run/netns/p", "ip", "-batch", "-"]);
-  assert.equal(
-    r.calls[0]!.stdin,
-    "link set dev eth0 address 0a:58:00:00:00:05\naddr add 10.0.0.5/24 dev eth0\n" +
-      "link set eth0 up\nroute add default via 10.0.0.1 dev eth0\n",
-  );
+  const dir = await Deno.makeTempDir({ prefix: "ovn-k8s-veth-test-" });
+  try {
+    const r = new FakeRunner(() => ok);
+    await new IpVeth(r, { tempDir: dir }).configurePod("/run/netns/p", "eth0", {
+      mac: "0a:58:00:00:00:05",
+      cidr: "10.0.0.5/24",
+      gateway: "10.0.0.1",
+    });
+    const argv = r.calls[0]!.argv;
+    assert.deepEqual(argv.slice(0, 4), ["nsenter", "--net=/run/netns/p", "ip", "-batch"]);
+    assert.ok(argv[4]!.startsWith(`${dir}/ovn-k8s-cni-batch-`), argv[4]);
+    assert.equal(
+      r.calls[0]!.batch,
+      "link set dev eth0 address 0a:58:00:00:00:05\naddr add 10.0.0.5/24 dev eth0\n" +
+        "link set eth0 up\nroute add default via 10.0.0.1 dev eth0\n",
+    );
+    // The batch file is removed, also when ip fails.
+    const failing = new FakeRunner(() => ({ code: 2, stdout: "", stderr: "RTNETLINK: nope" }));
+    await assert.rejects(
+      new IpVeth(failing, { tempDir: dir }).configurePod("/run/netns/p", "eth0", {
+        cidr: "10.0.0.5/24",
+        gateway: "10.0.0.1",
+      }),
+      /nope/,
+    );
+    assert.deepEqual([...Deno.readDirSync(dir)], []);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test("IpVeth.deleteHost() tells whether the link existed", async () => {
