@@ -557,6 +557,7 @@ async function restart(count: number): Promise<Record<string, number>> {
     await first.stop();
     const rv = emu.store.resourceVersion;
     const t0 = performance.now();
+    const spawnedAt = Date.now();
     const w = spawnWatcher(central.nbSock, emu.url);
     try {
       await waitWorking(w, 300_000);
@@ -579,11 +580,19 @@ async function restart(count: number): Promise<Record<string, number>> {
         console.log(`  NB transactions: ${txnLines.map((m) => `${m[1]} ${m[2]}`).join(", ")}`);
       }
       const mem = await rss(w.child.pid);
+      // Phases from the watcher's own log timestamps, relative to the spawn.
+      const phases: string[] = [];
       for (const line of w.output().split("\n")) {
-        if (/NB monitored|caches synced|repair done|pods repaired|watcher starting/.test(line)) {
-          console.log(`  watcher: ${line}`);
-        }
+        const m = /^(\S+Z)\|\w+\|[\w.]+\|([^=]*?)(?: \w+=|$)/.exec(line);
+        if (
+          !m ||
+          !/watcher starting|NB monitored|informer synced|caches synced|repair done|watcher working/
+            .test(m[2]!)
+        ) continue;
+        phases.push(`${m[2]} +${Date.parse(m[1]!) - spawnedAt} ms`);
+        console.log(`  watcher: ${line}`);
       }
+      console.log(`  phases from spawn: ${phases.join(", ")}`);
       const r = {
         ports: count,
         toWorkingMs: tWorking - t0,
@@ -591,12 +600,13 @@ async function restart(count: number): Promise<Record<string, number>> {
         nbTransactions: txns,
         apiWrites: Number(emu.store.resourceVersion) - Number(rv),
         rssHwmMiB: mem.hwmMiB,
+        heapMiB: metricValue(text, /^ovnk8s_js_heap_used_bytes (\d+)/m) / 2 ** 20,
       };
       console.log(
         `restart with ${count} ports in NB: working (caches synced, repair done) after ` +
           `${fmt(r.toWorkingMs)}, every pod reconciled after ${fmt(r.toReconciledMs)} ` +
           `(process start included); NB transactions ${txns}, API writes ${r.apiWrites}; ` +
-          `RSS peak ${r.rssHwmMiB.toFixed(0)} MiB`,
+          `RSS peak ${r.rssHwmMiB.toFixed(0)} MiB (JS heap in use now ${r.heapMiB.toFixed(0)} MiB)`,
       );
       return r;
     } finally {

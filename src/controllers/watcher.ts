@@ -174,7 +174,16 @@ export async function runWatcher(opts: WatcherOptions): Promise<void> {
   try {
     const t0 = performance.now();
     for (const [p, c] of ctxs) p.early?.(c);
-    for (const i of informers.values()) informerRuns.push(i.run(infAc.signal));
+    for (const [r, i] of informers) {
+      informerRuns.push(i.run(infAc.signal));
+      void i.synced.then(() =>
+        log.info("informer synced", {
+          resource: r.plural,
+          objects: i.cache.size,
+          ms: Math.round(performance.now() - t0),
+        })
+      );
+    }
     await opts.nb.monitor(mergeMonitorSpecs(opts.parts.map((p) => p.nbMonitor)), { signal });
     log.info("NB monitored", {
       ms: Math.round(performance.now() - t0),
@@ -205,9 +214,15 @@ export async function runWatcher(opts: WatcherOptions): Promise<void> {
     ]);
     const tr = performance.now();
     const writesBefore = opts.writer.transactions;
-    for (const [p, c] of ctxs) await p.repair(c, work);
+    const partMs: string[] = [];
+    for (const [p, c] of ctxs) {
+      const tp = performance.now();
+      await p.repair(c, work);
+      partMs.push(`${p.name}=${Math.round(performance.now() - tp)}`);
+    }
     log.info("repair done", {
       ms: Math.round(performance.now() - tr),
+      parts: partMs.join(","),
       nbTransactions: opts.writer.transactions - writesBefore,
     });
     for (const [p, c] of ctxs) runs.push(p.run(c, work));
