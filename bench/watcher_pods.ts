@@ -22,7 +22,7 @@
  * Needs ovsdb-tool, ovsdb-server, ovn-nbctl, ovn-northd; `--allow-all`.
  * Env: BENCH_PODS (10000), BENCH_RESTART_PODS (50000), BENCH_RATE (200),
  * BENCH_NBCTL_SAMPLE (200), BENCH_SERVICES (1000), BENCH_SKIP (comma list of burst,northd,
- * services,steady,baseline,restart).
+ * services,steady,baseline,restart), BENCH_WATCHER_V8_FLAGS (the watcher's DENO_V8_FLAGS).
  *
  * @module
  */
@@ -50,6 +50,8 @@ const N_RESTART = Number(Deno.env.get("BENCH_RESTART_PODS") ?? "50000");
 const RATE = Number(Deno.env.get("BENCH_RATE") ?? "200");
 const SAMPLE = Number(Deno.env.get("BENCH_NBCTL_SAMPLE") ?? "200");
 const SKIP = new Set((Deno.env.get("BENCH_SKIP") ?? "").split(","));
+/** V8 flags for the watcher process (its `DENO_V8_FLAGS`), e.g. `--max-semi-space-size=8`. */
+const WATCHER_V8_FLAGS = Deno.env.get("BENCH_WATCHER_V8_FLAGS") ?? "";
 const NODE_COUNT = 10;
 const NB_SCHEMA = "/usr/share/ovn/ovn-nb.ovsschema";
 const SB_SCHEMA = "/usr/share/ovn/ovn-sb.ovsschema";
@@ -230,7 +232,12 @@ function spawnWatcher(nbSock: string, apiUrl: string): WatcherChild {
     stdout: "piped",
     stderr: "piped",
     stdin: "null",
-    env: { NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1", OVN_K8S_LOG_LEVEL: "info" },
+    env: {
+      NO_COLOR: "1",
+      DENO_NO_UPDATE_CHECK: "1",
+      OVN_K8S_LOG_LEVEL: "info",
+      ...(WATCHER_V8_FLAGS ? { DENO_V8_FLAGS: WATCHER_V8_FLAGS } : {}),
+    },
   }).spawn();
   let out = "";
   const drain = async (s: ReadableStream<Uint8Array>) => {
@@ -365,6 +372,7 @@ async function podRun(
       rssHwmMiB: mem.hwmMiB,
       rssMiB: mem.rssMiB,
       heapMiB: metricValue(text, /^ovnk8s_js_heap_used_bytes (\d+)/m) / 2 ** 20,
+      heapTotalMiB: metricValue(text, /^ovnk8s_js_heap_total_bytes (\d+)/m) / 2 ** 20,
     };
     console.log(
       `${label}: ${r.pods} pods annotated in ${fmt(r.totalMs)} (creating them took ${
@@ -374,7 +382,8 @@ async function podRun(
           fmt(r.p99Ms)
         }; ` +
         `${txns} NB transactions; watcher RSS peak ${r.rssHwmMiB.toFixed(0)} MiB, now ` +
-        `${r.rssMiB.toFixed(0)} MiB (JS heap in use ${r.heapMiB.toFixed(0)} MiB)`,
+        `${r.rssMiB.toFixed(0)} MiB (JS heap in use ${r.heapMiB.toFixed(0)} MiB of ` +
+        `${r.heapTotalMiB.toFixed(0)} MiB)`,
     );
     return r;
   } finally {
@@ -620,7 +629,9 @@ async function restart(count: number): Promise<Record<string, number>> {
 
 if (import.meta.main) {
   console.log(
-    `watcher_pods: ${N} pods on ${NODE_COUNT} node switches (and a run with ${N_SERVICES} ` +
+    `watcher_pods${
+      WATCHER_V8_FLAGS ? ` (watcher DENO_V8_FLAGS=${WATCHER_V8_FLAGS})` : ""
+    }: ${N} pods on ${NODE_COUNT} node switches (and a run with ${N_SERVICES} ` +
       "ClusterIP services, no selector, no endpoints, created in the same burst)",
   );
   const results: Record<string, unknown> = {};

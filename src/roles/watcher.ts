@@ -313,6 +313,10 @@ export async function runWatcherRole(args: string[], ctx: RoleContext): Promise<
     .collect(() => [[undefined, Deno.memoryUsage().rss]]);
   metrics.gauge("ovnk8s_js_heap_used_bytes", "JavaScript heap in use")
     .collect(() => [[undefined, Deno.memoryUsage().heapUsed]]);
+  metrics.gauge("ovnk8s_js_heap_total_bytes", "JavaScript heap reserved (used and free)")
+    .collect(() => [[undefined, Deno.memoryUsage().heapTotal]]);
+  metrics.gauge("ovnk8s_js_external_bytes", "Memory of JavaScript objects held outside the heap")
+    .collect(() => [[undefined, Deno.memoryUsage().external]]);
   let metricsServer: MetricsServer | undefined;
   let nb: OvsdbClient<NbTables> | undefined;
   const http = new KubeHttp(conn);
