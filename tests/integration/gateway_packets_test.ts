@@ -11,8 +11,9 @@
  * 3. a second gateway on node2 with `--rampout-ip-subnets` = node3's subnet: node1's pods
  *    leave as .11, node2's and node3's as .12; a re-run without rampout sends node3's pods
  *    back through the cluster default route (.11);
- * 4. a NodePort service (watcher services part, in-process) answers the external host on
- *    `198.51.100.11:30080` from backends on node1 AND node2.
+ * 4. pods still reach each other directly (east-west is not captured by the gateways'
+ *    routes); a NodePort service (watcher services part, in-process) answers the external
+ *    host on both gateways' addresses from backends on node1 AND node2.
  *
  * Needs root, OVS and OVN.
  *
@@ -246,6 +247,14 @@ Deno.test("gateway-init with packets: SNAT egress, two gateways with rampout, re
         endpoints: [p1, p2].map((p) => ({ addresses: [p.ip], conditions: { ready: true } })),
         ports: [{ name: "http", port: 8080, protocol: "TCP" }],
       });
+      // East-west traffic is not captured by the gateways' src-ip routes (same prefix
+      // length as the node subnets: the connected routes win).
+      for (const [from, to] of [[p1, p2], [p2, p1], [p3, p1]] as const) {
+        await until(`${from.name} -> ${to.name} directly`, async () => {
+          const r = await get(from, `${to.ip}:8080`);
+          return r.code === 0 && r.body === to.name;
+        });
+      }
       for (const target of ["198.51.100.11:30080", "198.51.100.12:30080"]) {
         const seen = new Set<string>();
         await until(`the external host reaches p1 and p2 through ${target}`, async () => {
