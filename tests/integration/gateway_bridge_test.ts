@@ -8,15 +8,24 @@
  * 2. `gateway-init --bridge-interface breth2`: localnet attachment (bridge mapping, MAC
  *    pinned), ovn-controller patches br-int to breth2; a re-run writes nothing.
  * 3. `gateway-helper` (in-process, API emulator): the static demux flows are on breth2;
- *    a NodePort service adds its flow, a changed nodePort replaces it, a deleted service
- *    removes it; the host still reaches the external host through the demux.
+ *    a NodePort service adds its flow; with packets through the shared NIC the external
+ *    host reaches a pod on the node IP's nodePort, the pod reaches the external host as the
+ *    node IP, the host itself still reaches it; a changed nodePort replaces the flow, a
+ *    deleted service removes it.
  *
  * Needs root, OVS and OVN.
  *
  * @module
  */
 import assert from "node:assert/strict";
+import { NO_EVENTS } from "../../src/controllers/events.ts";
+import { MetricsRegistry } from "../../src/controllers/metrics.ts";
+import { NbWriter } from "../../src/controllers/nb_writer.ts";
+import { servicesPart } from "../../src/controllers/service_controller.ts";
+import { runWatcher } from "../../src/controllers/watcher.ts";
+import { makeConnection } from "../../src/k8s/connection_info.ts";
 import { startEmulator } from "../../src/k8s/emulator/server.ts";
+import { KubeHttp } from "../../src/k8s/http.ts";
 import { findResource } from "../../src/k8s/resources.ts";
 import { silentLogger } from "../../src/log/mod.ts";
 import type { NbTables } from "../../src/ovn/nb_models.ts";
@@ -26,19 +35,24 @@ import { runGatewayHelper } from "../../src/roles/gateway_helper.ts";
 import { startLab } from "../../src/sandbox/mod.ts";
 import {
   addExternalNetwork,
+  addPod,
   gatewayInit,
+  get,
   nbVersions,
   ovnK8sIn,
   runner,
+  serveHttp,
   until,
 } from "./gateway_env.ts";
 
 const SERVICES = findResource("services")!;
+const SLICES = findResource("endpointslices", "discovery.k8s.io")!;
 
 Deno.test("nics-to-bridge, gateway-init on a shared bridge, gateway-helper flows follow NodePort services", async () => {
   const prefix = `gwb${Math.random().toString(36).slice(2, 6)}`;
   await using lab = await startLab({ nodes: 1, prefix, log: silentLogger });
   const cleanup: string[] = [];
+  const children: Deno.ChildProcess[] = [];
   const nb = await OvsdbClient.connect<NbTables>({
     remotes: `unix:${lab.central.nbSock}`,
     database: "OVN_Northbound",
@@ -195,6 +209,21 @@ Deno.test("nics-to-bridge, gateway-init on a shared bridge, gateway-helper flows
     // 3. gateway-helper.
     const emu = await startEmulator({});
     const ac = new AbortController();
+    const pod = await addPod(nb, prefix, n1, "p1", "10.244.1.10", cleanup);
+    serveHttp(pod, 8080, "p1", children);
+    serveHttp(ext, 80, undefined, children);
+    const http = new KubeHttp(makeConnection({ server: emu.url, source: "test" }));
+    const metrics = new MetricsRegistry();
+    const watcher = runWatcher({
+      nb,
+      writer: new NbWriter(nb, metrics),
+      http,
+      events: NO_EVENTS,
+      metrics,
+      parts: [servicesPart()],
+      log: silentLogger,
+      signal: ac.signal,
+    });
     const target = `unix:${n1.ovsRunDir}/breth2.mgmt`;
     const flows = async () => (await dumpFlows(runner, target)).join("\n");
     const helper = runGatewayHelper([
@@ -226,6 +255,28 @@ Deno.test("nics-to-bridge, gateway-init on a shared bridge, gateway-helper flows
         spec: { type: "NodePort", ports: [{ port: 80, targetPort: 8080, nodePort: 30080 }] },
       });
       await until("the nodePort 30080 flow", async () => /tcp.*tp_dst=30080/.test(await flows()));
+      // Packets through the shared NIC: the external host reaches a pod through the nodePort
+      // on the node IP, a pod reaches the external host as the node IP (SNAT), and the host
+      // itself still reaches the external host afterwards.
+      emu.store.create(SLICES, "default", {
+        metadata: {
+          name: "np-ipv4",
+          namespace: "default",
+          labels: { "kubernetes.io/service-name": "np" },
+        },
+        addressType: "IPv4",
+        endpoints: [{ addresses: [pod.ip], conditions: { ready: true } }],
+        ports: [{ port: 8080, protocol: "TCP" }],
+      });
+      await until("the external host -> 198.51.100.11:30080 -> the pod", async () => {
+        const r = await get(ext, "198.51.100.11:30080");
+        return r.code === 0 && r.body === "p1";
+      });
+      await until("the pod -> the external host as the node IP", async () => {
+        const r = await get(pod, ext.ip);
+        return r.code === 0 && r.body === "198.51.100.11";
+      });
+      await hostPing();
       const svc = emu.store.get(SERVICES, "default", "np");
       emu.store.update(SERVICES, "default", "np", {
         ...svc,
@@ -253,9 +304,17 @@ Deno.test("nics-to-bridge, gateway-init on a shared bridge, gateway-helper flows
     } finally {
       ac.abort();
       await helper.catch(() => 0);
+      await watcher.catch(() => {});
+      http[Symbol.dispose]?.();
       await emu.close();
     }
   } finally {
+    for (const c of children) {
+      try {
+        c.kill("SIGKILL");
+      } catch { /* gone */ }
+      await c.status;
+    }
     for (const ns of cleanup.reverse()) {
       await runner.run(["ip", "netns", "delete", ns], { check: false });
     }
