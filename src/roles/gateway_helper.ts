@@ -54,8 +54,6 @@ const OPTIONS = {
   "k8s-token": { type: "string", arg: "TOKEN", help: "bearer token" },
   "k8s-cacert": { type: "string", arg: "FILE", help: "API server CA" },
   "insecure-skip-tls-verify": { type: "boolean", help: "do not verify the API server" },
-  pidfile: { type: "string", arg: "FILE", help: "accepted for the original's units; ignored" },
-  detach: { type: "boolean", help: "accepted and ignored (we stay in the foreground)" },
   help: { type: "boolean", short: "h", help: "show this help" },
 } as const;
 
@@ -63,7 +61,30 @@ const USAGE = renderUsage(
   "ovn-k8s gateway-helper --physical-bridge BRIDGE --physical-interface NIC [options]",
   "Split a NIC shared by the host and OVN: OpenFlow on the shared bridge, kept in step with NodePort services.",
   OPTIONS,
-);
+) + "\nAccepted as in the original's unit files: --pidfile[=FILE] (written, removed on exit); " +
+  "--detach --monitor --no-chdir --overwrite-pidfile --log-file[=FILE] -v... --verbose[=...] " +
+  "(ignored: we stay in the foreground and log to stderr).";
+
+/**
+ * Takes the original's daemon flags out of the arguments (reference §3.5).
+ *
+ * @param args arguments
+ * @returns the pidfile (`true` for the default path) and the other arguments
+ */
+export function takeDaemonFlags(args: string[]): { pidfile?: string | true; rest: string[] } {
+  let pidfile: string | true | undefined;
+  const rest: string[] = [];
+  for (const a of args) {
+    const m = /^--pidfile(?:=(.*))?$/.exec(a);
+    if (m) pidfile = m[1] || true;
+    else if (
+      /^--(detach|monitor|no-chdir|overwrite-pidfile)$/.test(a) || /^--log-file(=.*)?$/.test(a) ||
+      /^-v/.test(a) || /^--verbose(=.*)?$/.test(a)
+    ) continue;
+    else rest.push(a);
+  }
+  return { ...(pidfile ? { pidfile } : {}), rest };
+}
 
 /** The ofports the flows need. */
 export interface HelperPorts {
@@ -270,7 +291,8 @@ export async function runGatewayHelper(
   ctx: RoleContext,
   deps: HelperDeps = { runner: new ProcessRunner(), log: ctx.log },
 ): Promise<number> {
-  const p = parseCommand(args, OPTIONS, USAGE);
+  const daemon = takeDaemonFlags(args);
+  const p = parseCommand(daemon.rest, OPTIONS, USAGE);
   if (p.flag("help")) {
     ctx.stdout(USAGE);
     return 0;
@@ -321,6 +343,15 @@ export async function runGatewayHelper(
         { cause: err },
       );
     }
+    const pidfile = daemon.pidfile === true
+      ? `${
+        (ctx.env("OVN_RUNDIR") ?? ctx.env("OVS_RUNDIR") ?? "/var/run/openvswitch").replace(
+          /\/+$/,
+          "",
+        )
+      }/ovn-k8s-gateway-helper.pid`
+      : daemon.pidfile;
+    if (pidfile) await Deno.writeTextFile(pidfile, `${Deno.pid}\n`);
     const http = new KubeHttp(conn);
     const change = changeSignal();
     const informer = new Informer<KubeObject>(
@@ -351,6 +382,7 @@ export async function runGatewayHelper(
     } finally {
       await running.catch(() => {});
       http[Symbol.dispose]();
+      if (pidfile) await Deno.remove(pidfile).catch(() => {});
     }
   } finally {
     db.close();
