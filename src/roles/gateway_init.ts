@@ -327,6 +327,12 @@ export async function initGateway(o: GatewayOptions, deps: GatewayDeps): Promise
         const state = parseGatewayState(
           await nb.transact(gatewayStateReadOps(o.node, router, portName)),
         );
+        if (!state.base.clusterRouters[0]) {
+          throw new ValidationError(
+            "Cannot initialise the gateway: OVN NB has no cluster router " +
+              "(external_ids:k8s-cluster-router=yes); run master-init first",
+          );
+        }
         const recorded = recordedClusterSubnet(state.base);
         if (o.clusterSubnet && recorded && !recorded.equals(o.clusterSubnet)) {
           throw new ValidationError(

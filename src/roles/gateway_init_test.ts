@@ -1,6 +1,10 @@
 import assert from "node:assert/strict";
 import { ValidationError } from "../cli/mod.ts";
-import { buildGatewayOptions, gatewayFromExternalIds } from "./gateway_init.ts";
+import type { Runner } from "../exec/mod.ts";
+import { silentLogger } from "../log/mod.ts";
+import type { Operation, OperationResult } from "../ovsdb/mod.ts";
+import type { DbConnector } from "./_local_ovs.ts";
+import { buildGatewayOptions, gatewayFromExternalIds, initGateway } from "./gateway_init.ts";
 
 const env = (k: string) => (k === "OVS_RUNDIR" ? "/tmp/x" : undefined);
 const BASE = { nodeName: "Node1", physicalIp: "198.51.100.11/24" };
@@ -81,4 +85,80 @@ Deno.test("gatewayFromExternalIds() reads the gateway keys, mode auto by default
   );
   assert.equal(nic.helperNic, undefined);
   assert.equal(nic.options.mode, "nic");
+});
+
+/** A fake connector: answers selects from canned rows per database, records writes. */
+function fakeDbs(ovsRoot: Record<string, string>, clusterRouter: boolean) {
+  const writes: Array<{ db: string; ops: readonly Operation[] }> = [];
+  const connect: DbConnector = (o) =>
+    Promise.resolve({
+      transact(ops: readonly Operation[]): Promise<OperationResult[]> {
+        if (ops.some((x) => x.op !== "select")) writes.push({ db: o.database, ops });
+        return Promise.resolve(ops.map((x): OperationResult => {
+          if (x.op !== "select") return {};
+          if (x.table === "Open_vSwitch") {
+            return { rows: [{ _uuid: "root", external_ids: ovsRoot }] };
+          }
+          if (x.table === "Bridge" && o.database === "Open_vSwitch") {
+            return { rows: [{ _uuid: "bi", name: "br-int", ports: [], other_config: {} }] };
+          }
+          if (x.table === "Interface") {
+            return {
+              rows: [{
+                _uuid: "i",
+                name: "eth2",
+                type: "",
+                mac_in_use: ["02:00:00:00:00:11"],
+                ofport: [1],
+                external_ids: {},
+              }],
+            };
+          }
+          if (x.table === "Logical_Router" && clusterRouter) {
+            return {
+              rows: [{
+                _uuid: "cr",
+                name: "ovn_cluster_router",
+                external_ids: { "k8s-cluster-router": "yes" },
+                ports: [],
+                options: {},
+                static_routes: [],
+                nat: [],
+                load_balancer: [],
+              }],
+            };
+          }
+          return { rows: [] };
+        }));
+      },
+      close() {},
+    });
+  return { connect, writes };
+}
+
+const runner: Runner = {
+  run: () => Promise.resolve({ code: 0, stdout: "[]", stderr: "" }),
+} as unknown as Runner;
+
+Deno.test("initGateway() refuses a missing system-id, ovn-nb or cluster router and writes nothing", async () => {
+  const o = buildGatewayOptions({ ...BASE, physicalInterface: "eth2" }, env);
+  const cases: Array<[Record<string, string>, boolean, RegExp]> = [
+    [{ "ovn-nb": "unix:/x" }, true, /external_ids:system-id is not set/],
+    [{ "system-id": "c1" }, true, /external_ids:ovn-nb is not set/],
+    [{ "system-id": "c1", "ovn-nb": "unix:/x" }, false, /no cluster router.*master-init/],
+  ];
+  for (const [ids, cr, re] of cases) {
+    const f = fakeDbs(ids, cr);
+    await assert.rejects(
+      () =>
+        initGateway(o, {
+          runner,
+          connect: f.connect,
+          readTextFile: () => Promise.resolve(""),
+          log: silentLogger,
+        }),
+      (e: unknown) => e instanceof ValidationError && re.test((e as Error).message),
+    );
+    assert.deepEqual(f.writes, [], `writes for ${JSON.stringify(ids)}`);
+  }
 });
