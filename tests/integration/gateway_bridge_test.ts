@@ -11,7 +11,8 @@
  *    a NodePort service adds its flow; with packets through the shared NIC the external
  *    host reaches a pod on the node IP's nodePort, the pod reaches the external host as the
  *    node IP, the host itself still reaches it; a changed nodePort replaces the flow, a
- *    deleted service removes it.
+ *    deleted service removes it; after an API server restart, a service re-created with
+ *    another nodePort while the helper was disconnected gets its new flow (the old one goes).
  *
  * Needs root, OVS and OVN.
  *
@@ -207,7 +208,7 @@ Deno.test("nics-to-bridge, gateway-init on a shared bridge, gateway-helper flows
     );
 
     // 3. gateway-helper.
-    const emu = await startEmulator({});
+    let emu = await startEmulator({});
     const ac = new AbortController();
     const pod = await addPod(nb, prefix, n1, "p1", "10.244.1.10", cleanup);
     serveHttp(pod, 8080, "p1", children);
@@ -300,6 +301,24 @@ Deno.test("nics-to-bridge, gateway-init on a shared bridge, gateway-helper flows
         "no nodePort flow after the delete",
         async () => !(await flows()).includes("tp_dst"),
       );
+      // An API server restart: a service created before it and re-created with another
+      // nodePort while the helper was disconnected is applied after the re-list.
+      emu.store.create(SERVICES, "default", {
+        metadata: { name: "np2" },
+        spec: { type: "NodePort", ports: [{ port: 80, nodePort: 30090 }] },
+      });
+      await until("the nodePort 30090 flow", async () => (await flows()).includes("tp_dst=30090"));
+      const port = emu.port;
+      await emu.close();
+      emu = await startEmulator({ port });
+      emu.store.create(SERVICES, "default", {
+        metadata: { name: "np2" },
+        spec: { type: "NodePort", ports: [{ port: 80, nodePort: 30091 }] },
+      });
+      await until("the re-created service's flow after the reconnect", async () => {
+        const f = await flows();
+        return f.includes("tp_dst=30091") && !f.includes("tp_dst=30090");
+      }, 60_000);
       await hostPing();
     } finally {
       ac.abort();
