@@ -197,8 +197,8 @@ interface DesiredRoute {
   srcIp: boolean;
   outputPort?: string;
   kind: string;
-  /** Keep an existing route with this prefix and policy as it is (never take it over). */
-  keepExisting?: boolean;
+  /** Keep an existing route with this prefix and policy as it is when this says so. */
+  keepExisting?: (existing: GwRoute) => boolean;
   /** Leave an existing route of another node alone when it has one of these kinds. */
   yieldTo?: ReadonlySet<string>;
 }
@@ -262,7 +262,7 @@ function planRoutes(
       !matched.has(r._uuid) && normPrefix(r.ip_prefix) === prefix && isSrc(r) === w.srcIp
     );
     if (found) matched.add(found._uuid);
-    if (found && w.keepExisting) return;
+    if (found && w.keepExisting?.(found)) return;
     if (
       found && w.yieldTo?.has(found.external_ids[OWNER_IDS.kind] ?? "") &&
       found.external_ids[OWNER_IDS.key] !== node
@@ -458,13 +458,17 @@ export function planGateway(state: GatewayNbState, input: GatewayInitInput): Gat
   );
 
   // Routes on the cluster router.
+  const liveJoinIps = new Set(
+    [...joinAddressesInUse(state).keys()].map((n) => formatIpv4(n)),
+  );
   const crRoutes: DesiredRoute[] = [
     {
       prefix: "0.0.0.0/0",
       nexthop: joinIp,
       srcIp: false,
       kind: "gateway-cluster-default",
-      keepExisting: true,
+      // Another gateway's default route stays while its join port exists.
+      keepExisting: (r) => liveJoinIps.has(r.nexthop),
     },
     { prefix: `${joinIp}/32`, nexthop: joinIp, srcIp: false, kind: "gateway-join-host" },
   ];

@@ -154,7 +154,20 @@ Deno.test("planGateway() keeps first_gateway, removes duplicate SNAT rows, keeps
       external_ids: {},
     }],
   });
-  const plan = planGateway(s, INPUT);
+  const live: GatewayNbState = {
+    ...s,
+    base: {
+      ...s.base,
+      routerPorts: [...s.base.routerPorts, {
+        _uuid: "u-j9",
+        name: "rtoj-GR_node9",
+        mac: "0a:58:64:40:01:09",
+        networks: ["100.64.1.9/24"],
+        external_ids: { connect_to_join: "yes" },
+      }],
+    },
+  };
+  const plan = planGateway(live, INPUT);
   const muts = plan.ops.filter((o): o is MutateOp => o.op === "mutate");
   assert.ok(
     !JSON.stringify(muts).includes("first_gateway"),
@@ -171,7 +184,19 @@ Deno.test("planGateway() keeps first_gateway, removes duplicate SNAT rows, keeps
     r.row as { ip_prefix: string; nexthop: string }
   ).filter((r) => r.ip_prefix === "0.0.0.0/0").map((r) => r.nexthop);
   assert.deepEqual(defaults, ["192.0.2.1"], "only the GR's own default route is added");
-  assert.ok(!plan.ops.some((o) => o.op === "update" && o.table === "Logical_Router_Static_Route"));
+  assert.ok(
+    !plan.ops.some((o) => o.op === "update" && o.table === "Logical_Router_Static_Route"),
+    "the live gateway's default route was taken over",
+  );
+  // The default route's gateway is gone (no join port has 100.64.1.9): it is taken over.
+  const orphan = planGateway(s, INPUT);
+  assert.ok(
+    orphan.ops.some((o) =>
+      o.op === "update" && o.table === "Logical_Router_Static_Route" &&
+      JSON.stringify(o.row).includes("100.64.1.2")
+    ),
+    "a dead gateway's default route is kept",
+  );
 });
 
 Deno.test("planGateway() refuses without a cluster router", () => {
