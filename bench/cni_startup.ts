@@ -21,7 +21,9 @@
  * goes. The stage is a one-node sandbox lab (real ovsdb-server, ovs-vswitchd netdev,
  * ovn-controller) and a fake API server on the lab's root underlay address.
  *
- * Usage: deno run -A bench/cni_startup.ts [--runs N] [--no-build]
+ * Usage: deno run -A bench/cni_startup.ts [--runs N] [--no-build] [--compare BUNDLE]
+ * (`--compare` adds an ADD case running another CNI bundle, e.g. one built from an earlier
+ * commit, the way the launcher runs dist/ovn-k8s-cni.js)
  *
  * @module
  */
@@ -32,7 +34,11 @@ import { startLab } from "../src/sandbox/mod.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
-  options: { runs: { type: "string", default: "30" }, "no-build": { type: "boolean" } },
+  options: {
+    runs: { type: "string", default: "30" },
+    "no-build": { type: "boolean" },
+    compare: { type: "string" },
+  },
 });
 const RUNS = Number(values.runs);
 const root = new URL("..", import.meta.url).pathname;
@@ -200,6 +206,16 @@ try {
     ["split bundle ADD, native, no wait", split, 1, { ovnInstalledTimeoutSeconds: 0 }],
     ["single-file bundle ADD, native, no wait", singleFile, 1, { ovnInstalledTimeoutSeconds: 0 }],
   ];
+  if (values.compare) {
+    // Another build of the CNI bundle (e.g. of an earlier commit), run as the launcher runs
+    // dist/ovn-k8s-cni.js, interleaved with the rest: A/B in the same conditions.
+    adds.push([
+      `compare ${values.compare} ADD, native, no wait`,
+      [deno, "run", "--no-config", ...flags, "--cached-only", values.compare],
+      1,
+      { ovnInstalledTimeoutSeconds: 0 },
+    ]);
+  }
   for (const [name, program, pod, o] of adds) cases[name] = addCase(name, program, pod, o);
   const samples: Record<string, number[]> = Object.fromEntries(
     Object.keys(cases).map((k) => [k, []]),

@@ -19,5 +19,6 @@ export * from "./plugin.ts";
 export * from "./pod_reader.ts";
 export * from "./result.ts";
 export * from "./rollback.ts";
+export * from "./sleep.ts";
 export * from "./veth.ts";
 export * from "./version.ts";

@@ -21,6 +21,7 @@
 import { openRemote, parseRemote } from "../ovsdb/remote.ts";
 import { RpcSession } from "../ovsdb/rpc.ts";
 import type { HostInfo, PlugSpec, PortOps, PortState } from "./ovs_port.ts";
+import { abortableSleep } from "./sleep.ts";
 
 /** Options of {@linkcode OvsdbPorts}. */
 export interface OvsdbPortsOptions {
@@ -205,7 +206,7 @@ export class OvsdbPorts implements PortOps {
             : `interface ${name} disappeared from the database`,
         );
       }
-      await new Promise((res) => setTimeout(res, Math.min(delay, left)));
+      await abortableSleep(Math.min(delay, left), signal);
     }
   }
 

@@ -4,10 +4,10 @@
  * and stdin and returns what goes to stdout (only the result or the error JSON) and
  * the exit code; logs go through the logger, never to stdout.
  *
- * ADD: create the veth pair with the pod end in `CNI_NETNS` while reading the bridge's
- * datapath type and the API server settings from OVS (a missing bridge fails the ADD,
- * and the veth is deleted again), then the pod's `ovn` annotation (waiting for it); as
- * soon as the veth exists, turn tx checksum offload off on a userspace `netdev` bridge
+ * ADD: read the bridge's datapath type and the API server settings from OVS (fails
+ * before creating anything when the bridge is missing); send the GET of the pod (waiting
+ * for its `ovn` annotation) and, while it is answered, create the veth pair with the pod
+ * end in `CNI_NETNS`; as soon as the veth exists, turn tx checksum offload off on a userspace `netdev` bridge
  * (gotcha G1); once the annotation is there, side by side, set the pod end's MAC,
  * address and default route, and plug the host end into the integration bridge with
  * `iface-id=<namespace>_<pod>`; wait for `ovn-installed`;
@@ -28,6 +28,7 @@ import type { PortOps } from "./ovs_port.ts";
 import { accessFromExternalIds, type PodInfo, type PodReader } from "./pod_reader.ts";
 import { type Attachment, parsePrevResult, renderResult } from "./result.ts";
 import { Rollback } from "./rollback.ts";
+import { abortableSleep } from "./sleep.ts";
 import type { VethOps, VethSpec } from "./veth.ts";
 import { compareVersions, LATEST_VERSION, SUPPORTED_VERSIONS, versionInfo } from "./version.ts";
 
@@ -57,21 +58,6 @@ export interface CniOutcome {
   stdout: string;
   /** 0 on success, 1 on error. */
   exitCode: number;
-}
-
-function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(signal.reason);
-    };
-    const t = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
 }
 
 /** Reads `cniVersion` from stdin without failing (VERSION and error reports). */
@@ -106,11 +92,12 @@ export async function runCni(
     const conf = parseNetConf(stdin);
     version = conf.cniVersion;
     const t0 = performance.now();
-    const phases: Record<string, number> = {};
+    const phases: Record<string, number> = { t0 };
     let stdout = "";
     switch (cenv.command) {
       case "ADD":
         stdout = JSON.stringify(await cmdAdd(conf, cenv, deps, phases));
+        phases.resultEnd = Math.round((performance.now() - t0) * 10) / 10;
         break;
       case "DEL":
         await cmdDel(conf, cenv, deps);
@@ -123,6 +110,7 @@ export async function runCni(
         throw new Error(`unreachable ${never}`);
       }
     }
+    delete phases.t0;
     deps.log.info(`${cenv.command} done`, {
       container: cenv.containerId,
       pod: cenv.podName ? `${cenv.podNamespace}/${cenv.podName}` : undefined,
@@ -255,13 +243,19 @@ function commandText(err: unknown): string {
   return err instanceof CommandError ? err.stderr || err.message : (err as Error).message;
 }
 
-/** Records how long a step took, in ms, under `name` (benchmarks read them from the log). */
+/**
+ * Records how long a step took, in ms, under `name`, and when it ended under `...End`
+ * (benchmarks read them from the log).
+ */
 async function timed<T>(phases: Record<string, number>, name: string, fn: () => Promise<T>) {
   const t = performance.now();
   try {
     return await fn();
   } finally {
-    phases[name] = Math.round((performance.now() - t) * 10) / 10;
+    const end = performance.now();
+    phases[name] = Math.round((end - t) * 10) / 10;
+    // When the step ended, counted from the command's start (where the critical path is).
+    phases[name.replace(/Ms$/, "End")] = Math.round((end - (phases.t0 ?? t)) * 10) / 10;
   }
 }
 
@@ -297,6 +291,27 @@ async function addWith(
   const name = cenv.podName!;
   const pod = `${ns}/${name}`;
   const log = deps.log.child("add");
+  // Order matters more than it seems: spawning a process blocks this process's event loop
+  // for a few ms (the first spawn most), so network requests are sent before a spawn,
+  // not after. OVS first (one round trip, and a missing bridge fails before anything is
+  // made), then the pod GET, then the veth spawn while the GET is answered.
+  const { access, datapathType } = await timed(
+    phases,
+    "hostMs",
+    () => readHost(conf, ports, deps, pod),
+  );
+  let reader: PodReader;
+  try {
+    reader = deps.podReader(access);
+  } catch (err) {
+    throw new CniError(CniCode.InvalidConfig, (err as Error).message, { cause: err });
+  }
+  const annotated = timed(
+    phases,
+    "annotationMs",
+    () => waitForAnnotation(reader, ns, name, conf, deps),
+  ).finally(() => reader.close());
+  annotated.catch(() => {}); // awaited below
   const host = hostVethName(cenv.containerId);
   const hostMac = hostVethMac(cenv.containerId);
   const spec: VethSpec = {
@@ -308,10 +323,9 @@ async function addWith(
   };
   const rollback = new Rollback(log);
   rollback.push(`delete veth ${host}`, () => deps.veth.deleteHost(host));
-  // The veth needs neither the OVS settings nor the annotation: it is made (a process
-  // spawn, the first of this process) while OVS and then the pod are read. Its MAC and
+  // The veth does not need the annotation: it is made while the pod is read. Its MAC and
   // address are set once the annotation is known.
-  const created = timed(phases, "vethMs", async () => {
+  const made = timed(phases, "vethMs", async () => {
     try {
       await deps.veth.create(spec);
     } catch (err) {
@@ -321,29 +335,7 @@ async function addWith(
       await deps.veth.deleteHost(host);
       await deps.veth.create(spec);
     }
-  });
-  // Awaited below; this keeps an early failure from counting as unhandled meanwhile.
-  created.catch(() => {});
-  let access: ApiAccess;
-  let datapathType: string;
-  let reader: PodReader;
-  try {
-    ({ access, datapathType } = await timed(
-      phases,
-      "hostMs",
-      () => readHost(conf, ports, deps, pod),
-    ));
-    try {
-      reader = deps.podReader(access);
-    } catch (err) {
-      throw new CniError(CniCode.InvalidConfig, (err as Error).message, { cause: err });
-    }
-  } catch (err) {
-    await created.catch(() => {});
-    await rollback.undo();
-    throw err;
-  }
-  const made = created.catch((err) => {
+  }).catch((err) => {
     throw new CniError(
       CniCode.SetupFailure,
       `Cannot create veth ${host} <-> ${cenv.ifName} for pod ${pod}: ${commandText(err)}`,
@@ -366,11 +358,6 @@ async function addWith(
       : undefined
   );
   offloaded.catch(() => {}); // awaited below
-  const annotated = timed(
-    phases,
-    "annotationMs",
-    () => waitForAnnotation(reader, ns, name, conf, deps),
-  ).finally(() => reader.close());
   const [veth, ann] = await Promise.allSettled([made, annotated]);
   if (ann.status === "rejected" || veth.status === "rejected") {
     await offloaded.catch(() => {});
@@ -459,6 +446,7 @@ async function addWith(
     pod: { name: cenv.ifName, mac: net.mac, sandbox: cenv.netns },
     network: net,
   };
+  phases.attachedEnd = Math.round((performance.now() - phases.t0!) * 10) / 10;
   return renderResult(attachment, conf.cniVersion);
 }
 

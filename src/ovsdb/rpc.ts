@@ -150,7 +150,9 @@ export class RpcSession {
     const err = reason ??
       new OvsdbError("disconnected", `Cannot use connection to ${this.#opts.peer}: closed`);
     this.#closeError = err;
-    clearTimeout(this.#probeTimer);
+    // Only when armed: the first clearTimeout of a process loads Deno's Node timers
+    // (5-12 ms), which the short-lived CNI plugin (no probes) should not pay.
+    if (this.#probeTimer !== undefined) clearTimeout(this.#probeTimer);
     try {
       this.#conn.close();
     } catch { /* already closed */ }
