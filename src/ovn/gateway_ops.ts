@@ -426,6 +426,14 @@ export function planGateway(state: GatewayNbState, input: GatewayInitInput): Gat
     "ins",
     [etor, outside].filter((p) => p.created).map((p) => p.ref),
   );
+  // A port toward the outside we made for another interface (the mode or NIC changed).
+  refs.add(
+    "Logical_Switch",
+    ext.ref,
+    "ports",
+    "del",
+    state.ownedExternalPorts.filter((p) => p.name !== input.externalPortName).map((p) => p._uuid),
+  );
 
   // Routes on the gateway router.
   const grRoutes: DesiredRoute[] = [

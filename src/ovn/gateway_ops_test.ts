@@ -57,6 +57,7 @@ function state(extra: Partial<GatewayNbState> = {}, joinIps: string[] = []): Gat
     nats: [],
     gatewayLbs: { tcp: [], udp: [], sctp: [] },
     externalPort: undefined,
+    ownedExternalPorts: [],
     ...extra,
   };
 }
@@ -204,5 +205,25 @@ Deno.test("planGateway() refuses without a cluster router", () => {
   assert.throws(
     () => planGateway({ ...s, base: { ...s.base, clusterRouters: [] } }, INPUT),
     /no cluster router.*run master-init/,
+  );
+});
+
+Deno.test("planGateway() detaches a port toward the outside made for another interface", () => {
+  const s = state({
+    ownedExternalPorts: [{
+      _uuid: "u-old",
+      name: "breth2_node1",
+      type: "localnet",
+      addresses: ["unknown"],
+      options: {},
+      external_ids: {},
+    }],
+  });
+  const plan = planGateway(s, INPUT);
+  assert.ok(
+    plan.ops.some((o) =>
+      o.op === "mutate" && o.table === "Logical_Switch" &&
+      JSON.stringify(o.mutations) === '[["ports","delete",["u-old"]]]'
+    ),
   );
 });

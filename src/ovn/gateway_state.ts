@@ -7,6 +7,7 @@
  */
 import type { Operation, OperationResult } from "../ovsdb/mod.ts";
 import { type NbState, nbStateReadOps, type NbSwitchPort, parseNbState } from "./nb_state.ts";
+import { OWNER_IDS } from "./external_ids.ts";
 import { gatewayLbIdKey, LB_PROTOCOLS, type LbProtocol } from "./lb_layout.ts";
 
 /** A Logical_Router row with the columns gateway-init needs. */
@@ -62,6 +63,8 @@ export interface GatewayNbState {
   gatewayLbs: Record<LbProtocol, GwLoadBalancer[]>;
   /** The external switch's port toward the outside (`<iface>_<node>`), if present. */
   externalPort: NbSwitchPort | undefined;
+  /** Ports toward the outside that gateway-init made for this node (any interface). */
+  ownedExternalPorts: NbSwitchPort[];
 }
 
 const ROUTER_COLUMNS = [
@@ -115,6 +118,20 @@ export function gatewayStateReadOps(
       where: [["name", "==", externalPort]],
       columns: ["_uuid", "name", "type", "addresses", "options", "external_ids"],
     },
+    {
+      op: "select",
+      table: "Logical_Switch_Port",
+      where: [[
+        "external_ids",
+        "includes",
+        {
+          [OWNER_IDS.controller]: "gateway-init",
+          [OWNER_IDS.kind]: "external-port",
+          [OWNER_IDS.key]: node,
+        },
+      ]],
+      columns: ["_uuid", "name", "type", "addresses", "options", "external_ids"],
+    },
   ];
 }
 
@@ -143,5 +160,6 @@ export function parseGatewayState(results: readonly OperationResult[]): GatewayN
     nats: rows<GwNat>(results[n + 2]),
     gatewayLbs: lbs,
     externalPort: rows<NbSwitchPort>(results[n + 3 + LB_PROTOCOLS.length])[0],
+    ownedExternalPorts: rows<NbSwitchPort>(results[n + 4 + LB_PROTOCOLS.length]),
   };
 }
