@@ -19,7 +19,10 @@
  * `ovs-vsctl`, and with the real wait for ovn-controller's `ovn-installed`. The plugin
  * logs its own phases; with the parent's spawn and exit times they show where the time
  * goes. The stage is a one-node sandbox lab (real ovsdb-server, ovs-vswitchd netdev,
- * ovn-controller) and a fake API server on the lab's root underlay address.
+ * ovn-controller) and a fake API server on the lab's root underlay address. Every case
+ * runs 3 untimed warm-up rounds first: the first run of a freshly built bundle compiles it
+ * and writes V8's code cache in DENO_DIR (`deno run` keeps one per module source), later
+ * runs load the cached code (--no-code-cache costs the CNI bundle ~3 ms more CPU).
  *
  * Usage: deno run -A bench/cni_startup.ts [--runs N] [--no-build] [--compare BUNDLE]
  * (`--compare` adds an ADD case running another CNI bundle, e.g. one built from an earlier
@@ -276,9 +279,10 @@ try {
   out.push(
     "where the time goes (ms, median): beforeRuntimeMs = spawn to the runtime's time origin; " +
       "runtimeToPluginMs = module load, stdin and config before runCni; ms = runCni; " +
-      "afterDoneMs = last log line to exit seen by the parent. Inside runCni: hostMs (OVS " +
-      "read), then vethMs+txOffMs alongside annotationMs (GET), then addressMs alongside plugMs, " +
-      "then ovnInstalledMs:",
+      "afterDoneMs = last log line to exit seen by the parent. Inside runCni (xMs = how long " +
+      "step x took, xEnd = when it ended, from runCni's start): hostMs (OVS read), then " +
+      "annotationMs (GET) alongside vethMs, then txOffMs, addressMs and plugMs together, then " +
+      "ovnInstalledMs:",
   );
   for (const [name, cols] of Object.entries(phaseRows)) {
     const cells = Object.entries(cols).map(([k, xs]) => `${k}=${pct(xs, 50)}`).join(" ");
