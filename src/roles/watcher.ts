@@ -28,8 +28,10 @@
  * Memory: the watcher loads no npm package (its static module graph is checked by
  * `src/controllers/module_graph_test.ts`). What remains of its peak RSS in a burst is
  * V8's young generation, whose maximum is fixed before the process runs any code:
- * `DENO_V8_FLAGS=--max-semi-space-size=8` in the unit's environment brings a
- * 10,000-pod burst from ~200 to ~150 MiB (BENCHMARKS.md, watcher_pods).
+ * `--max-semi-space-size=8` brings a 10,000-pod burst from ~200 to ~150 MiB
+ * (BENCHMARKS.md, watcher_pods). `deno run` takes it from `DENO_V8_FLAGS`; a compiled
+ * binary needs it among the flags baked in at compile time (`scripts/permissions.ts`),
+ * as compiled binaries do not read `DENO_V8_FLAGS` (denoland/deno#19808).
  *
  * @module
  */
