@@ -47,7 +47,7 @@ Deno.test("IpVeth.configurePod() batches address, up and route inside the namesp
     });
     const argv = r.calls[0]!.argv;
     assert.deepEqual(argv.slice(0, 4), ["nsenter", "--net=/run/netns/p", "ip", "-batch"]);
-    assert.ok(argv[4]!.startsWith(`${dir}/ovn-k8s-cni-batch-`), argv[4]);
+    assert.ok(argv[4]?.startsWith(`${dir}/ovn-k8s-cni-batch-`), String(argv[4]));
     assert.equal(
       r.calls[0]!.batch,
       "link set dev eth0 address 0a:58:00:00:00:05\naddr add 10.0.0.5/24 dev eth0\n" +
