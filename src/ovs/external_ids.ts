@@ -36,6 +36,16 @@ export const HOST_KEYS = {
   serviceCidr: "ovn-k8s-service-cidr",
   /** The gateway's NIC or bridge. */
   gatewayInterface: "ovn-k8s-gateway-interface",
+  /** Gateway mode: `nic`, `bridge` or `auto`. */
+  gatewayMode: "ovn-k8s-gateway-mode",
+  /** The gateway's external address, `IP/MASK`. */
+  gatewayIp: "ovn-k8s-gateway-ip",
+  /** The gateway's external next hop. */
+  gatewayNextHop: "ovn-k8s-gateway-nexthop",
+  /** Comma-separated rampout CIDRs of the gateway. */
+  gatewayRampout: "ovn-k8s-gateway-rampout",
+  /** Shared-bridge gateway: the NIC on the bridge (for the gateway helper). */
+  gatewayNic: "ovn-k8s-gateway-nic",
   /** Overlay MTU. */
   mtu: "ovn-k8s-mtu",
   /** Hostname (written by OVS packaging; a fallback node name). */

@@ -433,15 +433,15 @@ export const GATEWAY_KEYS = {
   /** The NIC or OVS bridge (HOST_KEYS.gatewayInterface). */
   interface: HOST_KEYS.gatewayInterface,
   /** `nic`, `bridge` or `auto` (default: bridge when an OVS bridge of that name exists). */
-  mode: "ovn-k8s-gateway-mode",
+  mode: HOST_KEYS.gatewayMode,
   /** The gateway's external address, `IP/MASK` (required). */
-  ip: "ovn-k8s-gateway-ip",
+  ip: HOST_KEYS.gatewayIp,
   /** The external next hop. */
-  nextHop: "ovn-k8s-gateway-nexthop",
+  nextHop: HOST_KEYS.gatewayNextHop,
   /** Comma-separated rampout CIDRs. */
-  rampout: "ovn-k8s-gateway-rampout",
+  rampout: HOST_KEYS.gatewayRampout,
   /** Bridge mode: the NIC on the bridge, for the helper (default: the bridge name without `br`). */
-  nic: "ovn-k8s-gateway-nic",
+  nic: HOST_KEYS.gatewayNic,
 } as const;
 
 /** What `run` does for the gateway role. */

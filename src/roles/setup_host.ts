@@ -49,6 +49,19 @@ const OPTIONS = {
   "node-subnet-size": { type: "string", arg: "N", help: "prefix length of an auto subnet" },
   "service-cluster-ip-range": { type: "string", arg: "CIDR", help: "service subnet" },
   "gateway-interface": { type: "string", arg: "NAME", help: "gateway NIC or bridge" },
+  "gateway-mode": { type: "string", arg: "MODE", help: "gateway: nic, bridge or auto" },
+  "gateway-ip": { type: "string", arg: "IP/MASK", help: "gateway: external address" },
+  "gateway-nexthop": { type: "string", arg: "IP", help: "gateway: external next hop" },
+  "gateway-rampout": {
+    type: "string",
+    arg: "CIDRS",
+    help: "gateway: node subnets pinned to this gateway",
+  },
+  "gateway-nic": {
+    type: "string",
+    arg: "NAME",
+    help: "gateway: the NIC on a shared bridge (helper)",
+  },
   mtu: { type: "string", arg: "N", help: "overlay MTU" },
   "bridge-datapath-type": {
     type: "string",
@@ -198,6 +211,54 @@ export function desiredHostIds(
       );
     }
     set(HOST_KEYS.gatewayInterface, gw);
+  }
+  const mode = p.string("gateway-mode");
+  if (mode !== undefined) {
+    if (!["nic", "bridge", "auto"].includes(mode)) {
+      throw new ValidationError(
+        `Cannot use --gateway-mode "${mode}": expected nic, bridge or auto`,
+      );
+    }
+    set(HOST_KEYS.gatewayMode, mode);
+  }
+  const gwIp = p.string("gateway-ip");
+  if (gwIp !== undefined) {
+    const [ip, len, extra] = gwIp.split("/");
+    const n = Number(len);
+    if (!ip || !isIpv4(ip) || !/^\d+$/.test(len ?? "") || n < 1 || n > 32 || extra !== undefined) {
+      throw new ValidationError(
+        `Cannot use --gateway-ip "${gwIp}": not an IPv4 address with prefix length; ` +
+          "give the gateway's external address as IP/MASK, e.g. 198.51.100.11/24",
+      );
+    }
+    set(HOST_KEYS.gatewayIp, gwIp);
+  }
+  const nextHop = p.string("gateway-nexthop");
+  if (nextHop !== undefined) {
+    if (!isIpv4(nextHop)) {
+      throw new ValidationError(
+        `Cannot use --gateway-nexthop "${nextHop}": not an IPv4 address; give the external router's address`,
+      );
+    }
+    set(HOST_KEYS.gatewayNextHop, nextHop);
+  }
+  const rampout = p.string("gateway-rampout");
+  if (rampout !== undefined) {
+    const list = rampout.split(",").map((c) => c.trim()).filter((c) => c !== "");
+    set(
+      HOST_KEYS.gatewayRampout,
+      list.map((c) => parseCidrFlag("--gateway-rampout", c).toString()).join(","),
+    );
+  }
+  const gwNic = p.string("gateway-nic");
+  if (gwNic !== undefined) {
+    const problem = interfaceNameProblem(gwNic);
+    if (problem) {
+      throw new ValidationError(
+        `Cannot use --gateway-nic "${gwNic}": ${problem}; give the NIC's name`,
+      );
+    }
+    set(HOST_KEYS.gatewayNic, gwNic);
   }
   const mtu = p.string("mtu");
   if (mtu !== undefined) set(HOST_KEYS.mtu, String(parseIntFlag("--mtu", mtu, 576, 65000)));

@@ -45,6 +45,15 @@ Deno.test("desiredHostIds() rejects bad values naming the flag", () => {
     ],
     [{ "gateway-interface": "averyverylongnic0" }, /--gateway-interface .* at most 15/],
     [{ mtu: "99999" }, /--mtu "99999"/],
+    [{ "gateway-mode": "router" }, /--gateway-mode "router": expected nic, bridge or auto/],
+    [
+      { "gateway-ip": "198.51.100.11" },
+      /--gateway-ip "198\.51\.100\.11": not an IPv4 address with prefix/,
+    ],
+    [{ "gateway-ip": "198.51.100.11/40" }, /--gateway-ip/],
+    [{ "gateway-nexthop": "gw" }, /--gateway-nexthop "gw": not an IPv4 address/],
+    [{ "gateway-rampout": "10.244.1.0/24,10.244.2/24" }, /--gateway-rampout "10\.244\.2\/24"/],
+    [{ "gateway-nic": "averyverylongnic0" }, /--gateway-nic .* at most 15/],
   ];
   for (const [v, re] of cases) {
     assert.throws(() => desiredHostIds(flags(v)), (e: unknown) => {
@@ -53,4 +62,25 @@ Deno.test("desiredHostIds() rejects bad values naming the flag", () => {
       return true;
     });
   }
+});
+
+Deno.test("desiredHostIds() maps the gateway flags to the keys run reads", () => {
+  assert.deepEqual(
+    desiredHostIds(flags({
+      "gateway-interface": "breth0",
+      "gateway-mode": "bridge",
+      "gateway-ip": "198.51.100.11/24",
+      "gateway-nexthop": "198.51.100.1",
+      "gateway-rampout": "10.244.1.0/24, 10.244.2.0/24",
+      "gateway-nic": "eth0",
+    })),
+    {
+      "ovn-k8s-gateway-interface": "breth0",
+      "ovn-k8s-gateway-mode": "bridge",
+      "ovn-k8s-gateway-ip": "198.51.100.11/24",
+      "ovn-k8s-gateway-nexthop": "198.51.100.1",
+      "ovn-k8s-gateway-rampout": "10.244.1.0/24,10.244.2.0/24",
+      "ovn-k8s-gateway-nic": "eth0",
+    },
+  );
 });
