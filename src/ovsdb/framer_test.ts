@@ -74,3 +74,38 @@ Deno.test("JsonFramer.push() handles nesting deeper than its initial stack", () 
   const deep = "[".repeat(200) + "1" + "]".repeat(200);
   assert.equal(new JsonFramer().push(enc.encode(deep)).length, 1);
 });
+
+Deno.test("JsonFramer.push() reads a value split in two at every byte", () => {
+  // Boundaries inside strings, right after a backslash, inside \u escapes and inside
+  // multi-byte UTF-8 sequences, with a second message in the same chunk.
+  const msgs = [
+    { id: 7, result: [{ s: 'a\\"b\\\\', t: '\\u00e9 é\\\\"', u: "世界🎉", e: "]}\\" }] },
+    { method: "update3", params: ["m", "x", {}] },
+  ];
+  const bytes = enc.encode(msgs.map((m) => JSON.stringify(m)).join(""));
+  for (let cut = 0; cut <= bytes.length; cut++) {
+    const f = new JsonFramer();
+    const got = [...f.push(bytes.slice(0, cut)), ...f.push(bytes.slice(cut))];
+    assert.deepEqual(got, msgs, `cut at ${cut}`);
+    assert.equal(f.pendingBytes, 0);
+  }
+});
+
+Deno.test("JsonFramer.push() reads a multi-megabyte value in many chunks", () => {
+  const rows: Record<string, unknown> = {};
+  for (let i = 0; i < 20_000; i++) {
+    rows[`uuid-${i}`] = {
+      initial: {
+        name: `ns_pod${i} "q" \\ é世`,
+        external_ids: ["map", [["k", `v${i}]}`], ["path", "C:\\dir\\"]]],
+      },
+    };
+  }
+  const big = { id: 3, result: [false, "txn", { Logical_Switch_Port: rows }], error: null };
+  const small = { id: null, method: "update3", params: ["m", "t", {}] };
+  const text = JSON.stringify(big) + JSON.stringify(small) + JSON.stringify(small);
+  assert.ok(enc.encode(text).length > 2_000_000);
+  for (const size of [65_536, 4_093, 262_144]) {
+    assert.deepEqual(feedInChunks(text, size), [big, small, small], `chunk size ${size}`);
+  }
+});
