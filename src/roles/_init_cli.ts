@@ -1,11 +1,17 @@
 /**
- * The command lines of master-init and minion-init: the seed's flags plus ours, and
- * their conversion into validated {@linkcode NodeInitOptions}; and the real boundaries
- * the two roles wire in.
+ * The command lines of master-init and minion-init: the seed's flags plus ours, their
+ * conversion into validated {@linkcode NodeInitOptions}, the run function both roles
+ * share, and the real boundaries they wire in.
  *
  * @module
  */
-import { type OptionTable, type Parsed, UsageError, ValidationError } from "../cli/mod.ts";
+import {
+  type OptionTable,
+  parseCommand,
+  type Parsed,
+  UsageError,
+  ValidationError,
+} from "../cli/mod.ts";
 import { ProcessRunner } from "../exec/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import { makeManagementInterfaceName } from "../ovn/mod.ts";
@@ -14,6 +20,7 @@ import {
   checkInterfaceName,
   DEFAULT_MTU,
   DEFAULT_NODE_SUBNET_SIZE,
+  initNode,
   type NodeInitDeps,
   type NodeInitOptions,
   parseCidrFlag,
@@ -21,7 +28,7 @@ import {
   realCniFs,
   selfExecutable,
 } from "./_node_init.ts";
-import type { EnvReader } from "./context.ts";
+import type { EnvReader, RoleContext } from "./context.ts";
 
 /** Flags common to master-init and minion-init. */
 export const COMMON_INIT_OPTIONS: OptionTable = {
@@ -242,4 +249,48 @@ export function realInitDeps(log: Logger): NodeInitDeps {
     fs: realCniFs,
     log,
   };
+}
+
+/** The command line of one init role, for {@linkcode runNodeInitCommand}. */
+export interface InitCommand {
+  /** `master` or `minion`. */
+  role: "master" | "minion";
+  /** The seed's subnet flag without dashes (`master-switch-subnet`, `minion-switch-subnet`). */
+  subnetFlag: string;
+  /** The role's flags (the seed's subnet flag, {@linkcode COMMON_INIT_OPTIONS}, ...). */
+  options: OptionTable;
+  /** The role's usage text. */
+  usage: string;
+}
+
+/**
+ * Runs master-init or minion-init: parses the flags, validates them, initialises the
+ * node and prints the summary line.
+ *
+ * @param cmd the role's command line
+ * @param args arguments after the subcommand
+ * @param ctx role context
+ * @param deps boundaries
+ * @returns exit code
+ * @throws {ValidationError} for bad input (exit 2)
+ */
+export async function runNodeInitCommand(
+  cmd: InitCommand,
+  args: string[],
+  ctx: RoleContext,
+  deps: NodeInitDeps,
+): Promise<number> {
+  const p = parseCommand(args, cmd.options, cmd.usage);
+  if (p.flag("help")) {
+    ctx.stdout(cmd.usage);
+    return 0;
+  }
+  const o = buildInitOptions(cmd.role, inputsFromFlags(p, cmd.subnetFlag, cmd.usage), {
+    clusterSubnet: "--cluster-ip-subnet",
+    nodeSubnet: p.string(cmd.subnetFlag) !== undefined ? `--${cmd.subnetFlag}` : "--node-subnet",
+    nodeName: "--node-name",
+  }, ctx.env);
+  const r = await initNode(o, deps);
+  ctx.stdout(`Initialization complete. node=${o.node} subnet=${r.subnet} nb-writes=${r.nbWrites}`);
+  return 0;
 }

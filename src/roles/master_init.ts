@@ -5,14 +5,9 @@
  *
  * @module
  */
-import { parseCommand, renderUsage } from "../cli/mod.ts";
-import {
-  buildInitOptions,
-  COMMON_INIT_OPTIONS,
-  inputsFromFlags,
-  realInitDeps,
-} from "./_init_cli.ts";
-import { initNode, type NodeInitDeps } from "./_node_init.ts";
+import { renderUsage } from "../cli/mod.ts";
+import { COMMON_INIT_OPTIONS, realInitDeps, runNodeInitCommand } from "./_init_cli.ts";
+import type { NodeInitDeps } from "./_node_init.ts";
 import type { RoleContext } from "./context.ts";
 
 const OPTIONS = {
@@ -37,26 +32,17 @@ const USAGE = renderUsage(
  * @param deps boundaries (default: real processes, OVSDB, files)
  * @returns exit code
  */
-export async function runMasterInit(
+export function runMasterInit(
   args: string[],
   ctx: RoleContext,
   deps: NodeInitDeps = realInitDeps(ctx.log),
 ): Promise<number> {
-  const p = parseCommand(args, OPTIONS, USAGE);
-  if (p.flag("help")) {
-    ctx.stdout(USAGE);
-    return 0;
-  }
-  const o = buildInitOptions("master", inputsFromFlags(p, "master-switch-subnet", USAGE), {
-    clusterSubnet: "--cluster-ip-subnet",
-    nodeSubnet: p.string("master-switch-subnet") !== undefined
-      ? "--master-switch-subnet"
-      : "--node-subnet",
-    nodeName: "--node-name",
-  }, ctx.env);
-  const r = await initNode(o, deps);
-  ctx.stdout(`Initialization complete. node=${o.node} subnet=${r.subnet} nb-writes=${r.nbWrites}`);
-  return 0;
+  return runNodeInitCommand(
+    { role: "master", subnetFlag: "master-switch-subnet", options: OPTIONS, usage: USAGE },
+    args,
+    ctx,
+    deps,
+  );
 }
 
 /**

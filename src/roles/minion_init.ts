@@ -7,15 +7,9 @@
  *
  * @module
  */
-import { parseCommand, renderUsage } from "../cli/mod.ts";
-import {
-  buildInitOptions,
-  CNI_OPTIONS,
-  COMMON_INIT_OPTIONS,
-  inputsFromFlags,
-  realInitDeps,
-} from "./_init_cli.ts";
-import { initNode, type NodeInitDeps } from "./_node_init.ts";
+import { renderUsage } from "../cli/mod.ts";
+import { CNI_OPTIONS, COMMON_INIT_OPTIONS, realInitDeps, runNodeInitCommand } from "./_init_cli.ts";
+import type { NodeInitDeps } from "./_node_init.ts";
 import type { RoleContext } from "./context.ts";
 
 const OPTIONS = {
@@ -41,26 +35,17 @@ const USAGE = renderUsage(
  * @param deps boundaries (default: real processes, OVSDB, files)
  * @returns exit code
  */
-export async function runMinionInit(
+export function runMinionInit(
   args: string[],
   ctx: RoleContext,
   deps: NodeInitDeps = realInitDeps(ctx.log),
 ): Promise<number> {
-  const p = parseCommand(args, OPTIONS, USAGE);
-  if (p.flag("help")) {
-    ctx.stdout(USAGE);
-    return 0;
-  }
-  const o = buildInitOptions("minion", inputsFromFlags(p, "minion-switch-subnet", USAGE), {
-    clusterSubnet: "--cluster-ip-subnet",
-    nodeSubnet: p.string("minion-switch-subnet") !== undefined
-      ? "--minion-switch-subnet"
-      : "--node-subnet",
-    nodeName: "--node-name",
-  }, ctx.env);
-  const r = await initNode(o, deps);
-  ctx.stdout(`Initialization complete. node=${o.node} subnet=${r.subnet} nb-writes=${r.nbWrites}`);
-  return 0;
+  return runNodeInitCommand(
+    { role: "minion", subnetFlag: "minion-switch-subnet", options: OPTIONS, usage: USAGE },
+    args,
+    ctx,
+    deps,
+  );
 }
 
 /**
