@@ -15,7 +15,13 @@ import {
 import { ProcessRunner } from "../exec/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import { makeManagementInterfaceName } from "../ovn/mod.ts";
-import { connectOvsdb, DEFAULT_DB_TIMEOUT_S, DEFAULT_NB_SSL, resolveOvsDb } from "./_local_ovs.ts";
+import {
+  connectOvsdb,
+  DEFAULT_DB_TIMEOUT_S,
+  DEFAULT_NB_SSL,
+  type NbSslFiles,
+  resolveOvsDb,
+} from "./_local_ovs.ts";
 import {
   checkInterfaceName,
   DEFAULT_MTU,
@@ -29,6 +35,23 @@ import {
   selfExecutable,
 } from "./_node_init.ts";
 import type { EnvReader, RoleContext } from "./context.ts";
+
+/** Flags of the local OVSDB and NB connections, shared by master-, minion- and gateway-init. */
+export const DB_OPTIONS: OptionTable = {
+  "ovs-db": {
+    type: "string",
+    arg: "REMOTE",
+    help: "local OVSDB (default $OVS_RUNDIR/db.sock, else /var/run/openvswitch/db.sock)",
+  },
+  "nb-privkey": { type: "string", arg: "FILE", help: `NB SSL key (${DEFAULT_NB_SSL.privkey})` },
+  "nb-cert": { type: "string", arg: "FILE", help: `NB SSL certificate (${DEFAULT_NB_SSL.cert})` },
+  "nb-cacert": { type: "string", arg: "FILE", help: `NB SSL CA (${DEFAULT_NB_SSL.cacert})` },
+  "nb-timeout": {
+    type: "string",
+    arg: "SECONDS",
+    help: `connect timeout for NB and OVS (default ${DEFAULT_DB_TIMEOUT_S})`,
+  },
+};
 
 /** Flags common to master-init and minion-init. */
 export const COMMON_INIT_OPTIONS: OptionTable = {
@@ -55,19 +78,7 @@ export const COMMON_INIT_OPTIONS: OptionTable = {
     arg: "NAME",
     help: "management port interface (default k8s-<node[:11]>)",
   },
-  "ovs-db": {
-    type: "string",
-    arg: "REMOTE",
-    help: "local OVSDB (default $OVS_RUNDIR/db.sock, else /var/run/openvswitch/db.sock)",
-  },
-  "nb-privkey": { type: "string", arg: "FILE", help: `NB SSL key (${DEFAULT_NB_SSL.privkey})` },
-  "nb-cert": { type: "string", arg: "FILE", help: `NB SSL certificate (${DEFAULT_NB_SSL.cert})` },
-  "nb-cacert": { type: "string", arg: "FILE", help: `NB SSL CA (${DEFAULT_NB_SSL.cacert})` },
-  "nb-timeout": {
-    type: "string",
-    arg: "SECONDS",
-    help: `connect timeout for NB and OVS (default ${DEFAULT_DB_TIMEOUT_S})`,
-  },
+  ...DB_OPTIONS,
   help: { type: "boolean", short: "h", help: "show this help" },
 };
 
@@ -99,8 +110,61 @@ export function parseIntFlag(flag: string, text: string, min: number, max: numbe
   return n;
 }
 
+/** Raw values of the {@linkcode DB_OPTIONS} flags (from flags or from external_ids). */
+export interface DbInputs {
+  ovsDb?: string | undefined;
+  nbPrivkey?: string | undefined;
+  nbCert?: string | undefined;
+  nbCacert?: string | undefined;
+  timeout?: string | undefined;
+}
+
+/** Validated {@linkcode DbInputs}. */
+export interface DbOptions {
+  ovsDb: string;
+  nbSsl: NbSslFiles;
+  timeoutMs: number;
+}
+
+/**
+ * Validates the connection inputs, filling in the defaults.
+ *
+ * @param i raw values
+ * @param env environment (OVS_RUNDIR)
+ * @returns the local OVSDB remote, the NB SSL files and the connect timeout
+ * @throws {ValidationError} for a bad --nb-timeout
+ */
+export function buildDbOptions(i: DbInputs, env: EnvReader): DbOptions {
+  return {
+    ovsDb: resolveOvsDb(i.ovsDb, env),
+    nbSsl: {
+      privkey: i.nbPrivkey ?? DEFAULT_NB_SSL.privkey,
+      cert: i.nbCert ?? DEFAULT_NB_SSL.cert,
+      cacert: i.nbCacert ?? DEFAULT_NB_SSL.cacert,
+    },
+    timeoutMs: 1000 *
+      (i.timeout ? parseIntFlag("--nb-timeout", i.timeout, 1, 3600) : DEFAULT_DB_TIMEOUT_S),
+  };
+}
+
+/**
+ * Reads the {@linkcode DB_OPTIONS} flags.
+ *
+ * @param p parsed flags
+ * @returns raw values
+ */
+export function dbInputsFromFlags(p: Parsed): DbInputs {
+  return {
+    ovsDb: p.string("ovs-db"),
+    nbPrivkey: p.string("nb-privkey"),
+    nbCert: p.string("nb-cert"),
+    nbCacert: p.string("nb-cacert"),
+    timeout: p.string("nb-timeout"),
+  };
+}
+
 /** Raw values for {@linkcode buildInitOptions} (from flags or from external_ids). */
-export interface InitInputs {
+export interface InitInputs extends DbInputs {
   clusterSubnet?: string | undefined;
   nodeSubnet?: string | undefined;
   nodeSubnetSize?: string | undefined;
@@ -108,11 +172,6 @@ export interface InitInputs {
   serviceCidr?: string | undefined;
   mtu?: string | undefined;
   managementInterface?: string | undefined;
-  ovsDb?: string | undefined;
-  nbPrivkey?: string | undefined;
-  nbCert?: string | undefined;
-  nbCacert?: string | undefined;
-  timeout?: string | undefined;
   cniBinDir?: string | undefined;
   cniConfDir?: string | undefined;
   cniConfFile?: string | undefined;
@@ -172,14 +231,7 @@ export function buildInitOptions(
       : DEFAULT_NODE_SUBNET_SIZE,
     mtu: i.mtu ? parseIntFlag("--mtu", i.mtu, 576, 65000) : DEFAULT_MTU,
     managementInterface,
-    ovsDb: resolveOvsDb(i.ovsDb, env),
-    nbSsl: {
-      privkey: i.nbPrivkey ?? DEFAULT_NB_SSL.privkey,
-      cert: i.nbCert ?? DEFAULT_NB_SSL.cert,
-      cacert: i.nbCacert ?? DEFAULT_NB_SSL.cacert,
-    },
-    timeoutMs: 1000 *
-      (i.timeout ? parseIntFlag("--nb-timeout", i.timeout, 1, 3600) : DEFAULT_DB_TIMEOUT_S),
+    ...buildDbOptions(i, env),
     subnetFlag: names.nodeSubnet,
   };
   if (clusterSubnet) o.clusterSubnet = clusterSubnet;
@@ -223,11 +275,7 @@ export function inputsFromFlags(p: Parsed, subnetFlag: string, usage: string): I
     serviceCidr: p.string("service-cluster-ip-range"),
     mtu: p.string("mtu"),
     managementInterface: p.string("management-interface"),
-    ovsDb: p.string("ovs-db"),
-    nbPrivkey: p.string("nb-privkey"),
-    nbCert: p.string("nb-cert"),
-    nbCacert: p.string("nb-cacert"),
-    timeout: p.string("nb-timeout"),
+    ...dbInputsFromFlags(p),
     cniBinDir: p.string("cni-bin-dir"),
     cniConfDir: p.string("cni-conf-dir"),
     cniConfFile: p.string("cni-conf-file"),

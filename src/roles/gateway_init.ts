@@ -37,12 +37,9 @@ import {
   connectNb,
   connectOvsdb,
   type DbConnector,
-  DEFAULT_DB_TIMEOUT_S,
-  DEFAULT_NB_SSL,
   type NbSslFiles,
-  resolveOvsDb,
 } from "./_local_ovs.ts";
-import { parseIntFlag } from "./_init_cli.ts";
+import { buildDbOptions, DB_OPTIONS, type DbInputs, dbInputsFromFlags } from "./_init_cli.ts";
 import { checkInterfaceName, parseCidrFlag, parseNodeName } from "./_node_init.ts";
 import type { EnvReader, RoleContext } from "./context.ts";
 
@@ -70,19 +67,7 @@ const OPTIONS = {
     arg: "CIDR,...",
     help: "sources whose egress leaves through this gateway",
   },
-  "ovs-db": {
-    type: "string",
-    arg: "REMOTE",
-    help: "local OVSDB (default $OVS_RUNDIR/db.sock, else /var/run/openvswitch/db.sock)",
-  },
-  "nb-privkey": { type: "string", arg: "FILE", help: `NB SSL key (${DEFAULT_NB_SSL.privkey})` },
-  "nb-cert": { type: "string", arg: "FILE", help: `NB SSL certificate (${DEFAULT_NB_SSL.cert})` },
-  "nb-cacert": { type: "string", arg: "FILE", help: `NB SSL CA (${DEFAULT_NB_SSL.cacert})` },
-  "nb-timeout": {
-    type: "string",
-    arg: "SECONDS",
-    help: `connect timeout for NB and OVS (default ${DEFAULT_DB_TIMEOUT_S})`,
-  },
+  ...DB_OPTIONS,
   help: { type: "boolean", short: "h", help: "show this help" },
 } as const;
 
@@ -93,7 +78,7 @@ const USAGE = renderUsage(
 );
 
 /** Raw inputs (from flags, or from external_ids for `run`). */
-export interface GatewayInputs {
+export interface GatewayInputs extends DbInputs {
   clusterSubnet?: string | undefined;
   physicalInterface?: string | undefined;
   bridgeInterface?: string | undefined;
@@ -101,11 +86,6 @@ export interface GatewayInputs {
   defaultGw?: string | undefined;
   nodeName?: string | undefined;
   rampout?: string | undefined;
-  ovsDb?: string | undefined;
-  nbPrivkey?: string | undefined;
-  nbCert?: string | undefined;
-  nbCacert?: string | undefined;
-  timeout?: string | undefined;
 }
 
 /** Validated inputs of {@linkcode initGateway}. */
@@ -220,14 +200,7 @@ export function buildGatewayOptions(
     physicalIp,
     physicalPrefix: phys.cidr.prefix,
     rampout: [],
-    ovsDb: resolveOvsDb(i.ovsDb, env),
-    nbSsl: {
-      privkey: i.nbPrivkey ?? DEFAULT_NB_SSL.privkey,
-      cert: i.nbCert ?? DEFAULT_NB_SSL.cert,
-      cacert: i.nbCacert ?? DEFAULT_NB_SSL.cacert,
-    },
-    timeoutMs: 1000 *
-      (i.timeout ? parseIntFlag("--nb-timeout", i.timeout, 1, 3600) : DEFAULT_DB_TIMEOUT_S),
+    ...buildDbOptions(i, env),
   };
   if (i.clusterSubnet) o.clusterSubnet = parseCidrFlag("--cluster-ip-subnet", i.clusterSubnet);
   if (i.defaultGw) {
@@ -556,11 +529,7 @@ export async function runGatewayInit(
     defaultGw: p.string("default-gw"),
     nodeName: p.string("node-name"),
     rampout: p.string("rampout-ip-subnets"),
-    ovsDb: p.string("ovs-db"),
-    nbPrivkey: p.string("nb-privkey"),
-    nbCert: p.string("nb-cert"),
-    nbCacert: p.string("nb-cacert"),
-    timeout: p.string("nb-timeout"),
+    ...dbInputsFromFlags(p),
   }, ctx.env);
   const r = await initGateway(o, deps);
   ctx.stdout(
