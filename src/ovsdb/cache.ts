@@ -118,6 +118,8 @@ export interface WaitForOptions {
 export class OvsdbCache<S = Record<string, CachedRow>> {
   #tables = new Map<string, TableCache<unknown>>();
   #listeners = new Set<ChangeListener>();
+  /** During a direct initial load (see `resync`): its tables and the changes held back. */
+  #loading: { tables: Set<string>; changes: RowChange[] } | undefined;
   #onListenerError: (err: unknown) => void;
 
   /** @param onListenerError where exceptions thrown by listeners go */
@@ -216,6 +218,10 @@ export class OvsdbCache<S = Record<string, CachedRow>> {
   }
 
   #emit(changes: RowChange[]): void {
+    if (this.#loading) {
+      for (const c of changes) this.#loading.changes.push(c);
+      return;
+    }
     for (const c of changes) {
       for (const l of this.#listeners) {
         try {
@@ -248,11 +254,12 @@ export class OvsdbCache<S = Record<string, CachedRow>> {
     const changes: RowChange[] = [];
     for (const [table, rows] of entriesOf(updates, "table-updates2")) {
       const ts = schema.tables[table];
-      if (!ts) continue;
+      if (!ts || (this.#loading && !this.#loading.tables.has(table))) continue;
       const map = this.#rows(table);
       const cols = columns.get(table) ?? Object.keys(ts.columns);
-      for (const [uuid, ru] of entriesOf(rows, `${table} updates`)) {
-        const u = ru as Record<string, unknown>;
+      const byUuid = objectOf(rows, `${table} updates`);
+      for (const uuid in byUuid) {
+        const u = byUuid[uuid] as Record<string, unknown>;
         const old = map.get(uuid);
         if ("initial" in u || "insert" in u) {
           const row = rowFromWire(u.initial ?? u.insert, ts, table, cols) as CachedRow;
@@ -294,11 +301,12 @@ export class OvsdbCache<S = Record<string, CachedRow>> {
     const changes: RowChange[] = [];
     for (const [table, rows] of entriesOf(updates, "table-updates")) {
       const ts = schema.tables[table];
-      if (!ts) continue;
+      if (!ts || (this.#loading && !this.#loading.tables.has(table))) continue;
       const map = this.#rows(table);
       const cols = columns.get(table) ?? Object.keys(ts.columns);
-      for (const [uuid, ru] of entriesOf(rows, `${table} updates`)) {
-        const u = ru as { old?: unknown; new?: unknown };
+      const byUuid = objectOf(rows, `${table} updates`);
+      for (const uuid in byUuid) {
+        const u = byUuid[uuid] as { old?: unknown; new?: unknown };
         const old = map.get(uuid);
         if (u.new === undefined) {
           if (!old) continue;
@@ -316,14 +324,24 @@ export class OvsdbCache<S = Record<string, CachedRow>> {
   }
 
   /**
-   * Replaces whole tables with a fresh state (a monitor reply after a reconnect) and
-   * emits only the differences: rows gone, rows new, rows changed.
+   * Replaces whole tables with a fresh state (a monitor reply) and emits only the
+   * differences: rows gone, rows new, rows changed.
+   *
+   * When all the tables are empty (the first monitor reply), the state is loaded straight
+   * into them: no scratch cache, no comparison. The changes are the same as the
+   * comparison would give (an insert per row, table by table in the order of `tables`,
+   * rows in reply order), emitted once the load is complete; a failed load leaves the
+   * tables empty.
    *
    * @internal used by the client
    * @param tables the tables the monitor covers
-   * @param apply fills an empty scratch cache with the fresh state
+   * @param apply fills an empty cache with the fresh state (only these tables are kept)
    */
   resync(tables: readonly string[], apply: (scratch: OvsdbCache<S>) => void): void {
+    if (this.#loading === undefined && tables.every((t) => this.#rows(t).size === 0)) {
+      this.#load(tables, apply);
+      return;
+    }
     const scratch = new OvsdbCache<S>();
     apply(scratch);
     const changes: RowChange[] = [];
@@ -346,6 +364,26 @@ export class OvsdbCache<S = Record<string, CachedRow>> {
     this.#emit(changes);
   }
 
+  #load(tables: readonly string[], apply: (into: OvsdbCache<S>) => void): void {
+    const loading = { tables: new Set(tables), changes: [] as RowChange[] };
+    this.#loading = loading;
+    try {
+      apply(this);
+    } catch (err) {
+      this.clear(tables);
+      throw err;
+    } finally {
+      this.#loading = undefined;
+    }
+    let changes = loading.changes;
+    if (tables.length > 1) {
+      const byTable = new Map<string, RowChange[]>(tables.map((t) => [t, []]));
+      for (const c of changes) byTable.get(c.table)?.push(c);
+      changes = [...byTable.values()].flat();
+    }
+    this.#emit(changes);
+  }
+
   /**
    * Drops tables (a monitor was canceled).
    *
@@ -357,9 +395,13 @@ export class OvsdbCache<S = Record<string, CachedRow>> {
   }
 }
 
-function entriesOf(v: unknown, what: string): [string, unknown][] {
+function objectOf(v: unknown, what: string): Record<string, unknown> {
   if (typeof v !== "object" || v === null || Array.isArray(v)) {
     throw new OvsdbError("protocol", `Cannot read ${what}: ${JSON.stringify(v)} is not an object`);
   }
-  return Object.entries(v);
+  return v as Record<string, unknown>;
+}
+
+function entriesOf(v: unknown, what: string): [string, unknown][] {
+  return Object.entries(objectOf(v, what));
 }

@@ -159,3 +159,78 @@ Deno.test("OvsdbCache.waitFor() sees a change applied right after the call, befo
   );
   assert.equal((await waiting)._uuid, U1);
 });
+
+Deno.test("OvsdbCache.resync() loads empty tables directly with the same events as a diff", () => {
+  const reply = {
+    // Tables in another order than the monitor's, and one the monitor does not cover.
+    Port: { [U3]: { initial: { name: "p" } } },
+    Switch: { [U2]: { initial: { name: "b" } }, [U1]: { initial: { name: "a" } } },
+    Other: { [U1]: { initial: { name: "x" } } },
+  };
+  const cols = new Map([...COLS, ["Port", ["name", "addresses"]]]);
+  const cache = new OvsdbCache();
+  const seen: RowChange<CachedRow>[] = [];
+  const sizes: number[] = [];
+  cache.on("change", (c: RowChange<CachedRow>) => {
+    seen.push(c);
+    sizes.push(cache.table("Switch").size + cache.table("Port").size);
+  });
+  cache.resync(["Switch", "Port"], (c) => c.applyUpdates2(TEST_SCHEMA, reply, cols));
+  const row = (t: string, u: string) => cache.table(t).get(u);
+  assert.deepEqual(seen, [
+    { table: "Switch", uuid: U2, kind: "insert", old: undefined, new: row("Switch", U2) },
+    { table: "Switch", uuid: U1, kind: "insert", old: undefined, new: row("Switch", U1) },
+    { table: "Port", uuid: U3, kind: "insert", old: undefined, new: row("Port", U3) },
+  ]);
+  assert.deepEqual(sizes, [3, 3, 3], "listeners see the whole load");
+  assert.deepEqual(row("Port", U3), { name: "p", addresses: [], _uuid: U3 });
+  assert.equal(cache.table("Other").size, 0, "tables outside the monitor are not kept");
+
+  // The same reply through the diff path (a table not empty) gives the same events.
+  const other = new OvsdbCache();
+  other.applyUpdates2(TEST_SCHEMA, { Port: { [U1]: { initial: { name: "old" } } } }, cols);
+  const diffed: RowChange<CachedRow>[] = [];
+  other.on("change", (c: RowChange<CachedRow>) => diffed.push(c));
+  other.resync(["Switch", "Port"], (c) => c.applyUpdates2(TEST_SCHEMA, reply, cols));
+  assert.deepEqual(diffed.filter((c) => c.kind === "insert"), seen);
+});
+
+Deno.test("OvsdbCache.resync() leaves the tables empty when a direct load fails", () => {
+  const cache = new OvsdbCache();
+  const log = withLog(cache);
+  assert.throws(
+    () =>
+      cache.resync(["Switch"], (c) =>
+        c.applyUpdates2(TEST_SCHEMA, {
+          Switch: { [U1]: { initial: { name: "a" } }, [U2]: { initial: { name: 5 } } },
+        }, COLS)),
+    OvsdbError,
+  );
+  assert.equal(cache.table("Switch").size, 0);
+  assert.deepEqual(log, []);
+  cache.resync(
+    ["Switch"],
+    (c) => c.applyUpdates2(TEST_SCHEMA, { Switch: { [U1]: { initial: { name: "a" } } } }, COLS),
+  );
+  assert.deepEqual(log, ["insert Switch 0 a"]);
+});
+
+Deno.test("OvsdbCache.resync() through RFC 7047 monitor replies loads empty tables too", () => {
+  const cache = new OvsdbCache();
+  const log = withLog(cache);
+  cache.resync(
+    ["Switch"],
+    (c) => c.applyUpdates(TEST_SCHEMA, { Switch: { [U1]: { new: { name: "a" } } } }, COLS),
+  );
+  cache.resync(
+    ["Switch"],
+    (c) => c.applyUpdates(TEST_SCHEMA, { Switch: { [U1]: { new: { name: "b" } } } }, COLS),
+  );
+  assert.deepEqual(log, ["insert Switch 0 a", "update Switch 0 b"]);
+  assert.deepEqual(cache.table("Switch").get(U1), {
+    name: "b",
+    ports: [],
+    external_ids: {},
+    _uuid: U1,
+  });
+});

@@ -319,20 +319,136 @@ export function rowFromWire(
   if (typeof w !== "object" || w === null || Array.isArray(w)) {
     throw new OvsdbError("protocol", `Cannot read a ${tableName} row: ${show(w)} is not an object`);
   }
+  const reader = rowReader(table, tableName, columns);
+  const src = w as Record<string, unknown>;
   const out: Row = {};
-  for (const c of columns ?? []) {
-    const cs = table.columns[c];
-    if (cs) out[c] = defaultValue(cs.type);
+  // The requested columns first, in their order (one object shape for every row).
+  for (const col of reader.listed) {
+    const v = src[col.name];
+    out[col.name] = v === undefined ? defaultValue(col.type) : col.read(v);
   }
-  for (const [k, v] of Object.entries(w)) {
+  for (const k in src) {
+    if (reader.listedNames.has(k)) continue;
     if (k === "_uuid" || k === "_version") {
-      out[k] = atomFromWire(v, { type: "uuid" }, `${tableName}.${k}`);
+      out[k] = atomFromWire(src[k], UUID_BASE, `${tableName}.${k}`);
       continue;
     }
-    const cs = table.columns[k];
-    if (cs) out[k] = valueFromWire(v, cs.type, `${tableName}.${k}`);
+    const col = reader.all.get(k);
+    if (col) out[k] = col.read(src[k]);
   }
   return out;
+}
+
+const UUID_BASE: BaseType = { type: "uuid" };
+
+/** Reads one column's wire value; the common shapes without allocating more than the result. */
+interface ColumnReader {
+  name: string;
+  type: ColumnType;
+  read: (w: unknown) => Value;
+}
+
+/** The column readers of one table, and of the columns of one monitor. */
+interface RowReader {
+  all: Map<string, ColumnReader>;
+  listed: ColumnReader[];
+  listedNames: Set<string>;
+}
+
+/** Per table schema: readers of all columns, and per requested column list (by identity). */
+const rowReaders = new WeakMap<
+  TableSchema,
+  { all: Map<string, ColumnReader>; none: RowReader; byColumns: WeakMap<object, RowReader> }
+>();
+
+/**
+ * The readers of a table for a column list. Rows come in batches of thousands with the
+ * same column list (the monitor's), so the readers are built once per list and the
+ * per-row work is a few type checks per column: no `where` strings, entry arrays or
+ * closures per value (the wire forms outside the fast paths go through `valueFromWire`,
+ * which also makes the errors).
+ */
+function rowReader(table: TableSchema, tableName: string, columns?: readonly string[]): RowReader {
+  let t = rowReaders.get(table);
+  if (!t) {
+    const all = new Map<string, ColumnReader>();
+    for (const [name, cs] of Object.entries(table.columns)) {
+      all.set(name, { name, type: cs.type, read: columnReader(cs.type, `${tableName}.${name}`) });
+    }
+    t = { all, none: { all, listed: [], listedNames: new Set() }, byColumns: new WeakMap() };
+    rowReaders.set(table, t);
+  }
+  if (!columns || columns.length === 0) return t.none;
+  let r = t.byColumns.get(columns);
+  if (!r) {
+    const listed: ColumnReader[] = [];
+    for (const c of columns) {
+      const col = t.all.get(c);
+      if (col && !listed.includes(col)) listed.push(col);
+    }
+    r = { all: t.all, listed, listedNames: new Set(listed.map((c) => c.name)) };
+    t.byColumns.set(columns, r);
+  }
+  return r;
+}
+
+/** Checks and returns an atom of a base type in its usual wire form, else undefined. */
+function fastAtom(type: BaseType["type"]): (x: unknown) => Atom | undefined {
+  switch (type) {
+    case "string":
+      return (x) => typeof x === "string" ? x : undefined;
+    case "integer":
+    case "real":
+      return (x) => typeof x === "number" ? x : undefined;
+    case "boolean":
+      return (x) => typeof x === "boolean" ? x : undefined;
+    case "uuid":
+      return (x) =>
+        Array.isArray(x) && x.length === 2 && x[0] === "uuid" && typeof x[1] === "string"
+          ? x[1]
+          : undefined;
+  }
+}
+
+function columnReader(type: ColumnType, where: string): (w: unknown) => Value {
+  const slow = (w: unknown) => valueFromWire(w, type, where);
+  const key = fastAtom(type.key.type);
+  if (type.value !== undefined) {
+    const value = fastAtom(type.value.type);
+    if (type.key.type !== "string") return slow; // integer keys: the slow path formats them
+    return (w) => {
+      if (!Array.isArray(w) || w[0] !== "map" || !Array.isArray(w[1])) return slow(w);
+      const out: Record<string, Atom> = {};
+      for (const pair of w[1] as unknown[]) {
+        if (!Array.isArray(pair) || pair.length !== 2) return slow(w);
+        const k = key(pair[0]), v = value(pair[1]);
+        if (k === undefined || v === undefined) return slow(w);
+        out[k as string] = v;
+      }
+      return out;
+    };
+  }
+  if (isScalar(type)) {
+    return (w) => {
+      const a = key(w);
+      return a === undefined ? slow(w) : a;
+    };
+  }
+  return (w) => {
+    if (Array.isArray(w) && w[0] === "set") {
+      const atoms = w[1];
+      if (!Array.isArray(atoms)) return slow(w);
+      const out: Atom[] = new Array(atoms.length);
+      for (let i = 0; i < atoms.length; i++) {
+        const a = key(atoms[i]);
+        if (a === undefined) return slow(w);
+        out[i] = a;
+      }
+      return out;
+    }
+    const a = key(w);
+    return a === undefined ? slow(w) : [a];
+  };
 }
 
 /**

@@ -162,3 +162,73 @@ Deno.test("valuesEqual() compares sets regardless of order", () => {
   assert.equal(valuesEqual({ a: "1" }, { a: "1", b: "2" }), false);
   assert.equal(valuesEqual([], {}), false);
 });
+
+Deno.test("rowFromWire() reads every wire form as valueFromWire() does", () => {
+  const cases: Record<string, Record<string, unknown[]>> = {
+    Switch: {
+      name: ["a", ["set", ["b"]]],
+      ports: [["uuid", U1], ["set", []], ["set", [["uuid", U1], ["uuid", U2]]], [
+        "named-uuid",
+        "p1",
+      ]],
+      external_ids: [["map", []], ["map", [["k", "v"], ["a.b/c", ""]]]],
+      vlans: [["map", [[4, ["uuid", U1]]]]],
+    },
+    Port: {
+      addresses: ["x y", ["set", ["a", "b"]], ["set", []]],
+      tag: [5, ["set", [7]], ["set", []]],
+      up: [true, ["set", [false]]],
+      enabled: [false, ["set", [true]]],
+      weight: [1.5],
+      kind: ["a"],
+    },
+  };
+  for (const [table, columns] of Object.entries(cases)) {
+    const ts = TEST_SCHEMA.tables[table]!;
+    const list = Object.keys(columns);
+    for (const [col, wires] of Object.entries(columns)) {
+      for (const w of wires) {
+        const got = rowFromWire({ [col]: w, _uuid: ["uuid", U2] }, ts, table, list);
+        assert.deepEqual(got[col], valueFromWire(w, type(table, col), "x"), `${col} ${show(w)}`);
+        assert.equal(got._uuid, U2);
+      }
+    }
+  }
+});
+
+Deno.test("rowFromWire() rejects malformed values naming the column", () => {
+  const ts = TEST_SCHEMA.tables.Port!;
+  const list = ["name", "addresses", "tag"];
+  for (const bad of [{ name: 1 }, { addresses: ["set", [1]] }, { tag: "x" }, { tag: ["set", 3] }]) {
+    assert.throws(
+      () => rowFromWire(bad, ts, "Port", list),
+      (e: unknown) =>
+        e instanceof OvsdbError && e.kind === "protocol" &&
+        e.message.includes(`Port.${Object.keys(bad)[0]}`),
+      show(bad),
+    );
+  }
+  const sw = TEST_SCHEMA.tables.Switch!;
+  assert.throws(
+    () => rowFromWire({ external_ids: ["map", [["k", 1]]] }, sw, "Switch", ["external_ids"]),
+    /Switch\.external_ids/,
+  );
+});
+
+Deno.test("rowFromWire() fills defaults per row and skips unknown columns", () => {
+  const ts = TEST_SCHEMA.tables.Port!;
+  const list = ["name", "addresses", "up"];
+  const a = rowFromWire({ name: "a", newer: 1 }, ts, "Port", list);
+  const b = rowFromWire({ addresses: "m ip" }, ts, "Port", list);
+  assert.deepEqual(a, { name: "a", addresses: [], up: [] });
+  assert.deepEqual(b, { name: "", addresses: ["m ip"], up: [] });
+  assert.notEqual(a.up, b.up, "defaults are not shared between rows");
+  assert.deepEqual(rowFromWire({ weight: 2, _version: ["uuid", U1] }, ts, "Port"), {
+    weight: 2,
+    _version: U1,
+  });
+});
+
+function show(v: unknown): string {
+  return JSON.stringify(v);
+}
