@@ -10,6 +10,7 @@
 /** Benchmark name -> module path (each module runs when imported as main). */
 export const BENCHMARKS: Record<string, string> = {
   ovsdb_ports: "./ovsdb_ports.ts",
+  ovsdb_monitor_load: "./ovsdb_monitor_load.ts",
   cni_startup: "./cni_startup.ts",
   node_init: "./node_init.ts",
   watcher_services: "./watcher_services.ts",
