@@ -11,6 +11,7 @@ import type { NbTables } from "../../src/ovn/nb_models.ts";
 import type { OvsdbClient } from "../../src/ovsdb/mod.ts";
 import type { LabNode } from "../../src/sandbox/mod.ts";
 import { runOvnK8s } from "../helpers/ovn_k8s_process.ts";
+import { pollUntil } from "../helpers/poll.ts";
 
 /** A pod or host in its own namespace. */
 export interface NsHost {
@@ -21,24 +22,13 @@ export interface NsHost {
 
 export const runner = new ProcessRunner();
 
-/** Polls until `fn` returns a value that is not undefined/false. */
-export async function until<T>(
+/** Polls until `fn` returns a value that is not undefined/false (default: 40 s). */
+export function until<T>(
   what: string,
   fn: () => Promise<T | undefined | false>,
   ms = 40_000,
 ): Promise<T> {
-  const end = Date.now() + ms;
-  let last: unknown;
-  while (Date.now() < end) {
-    try {
-      const v = await fn();
-      if (v !== undefined && v !== false) return v;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`Timed out waiting for ${what}${last ? `: ${last}` : ""}`);
+  return pollUntil(what, fn, { timeoutMs: ms });
 }
 
 /** Runs argv in a namespace. */

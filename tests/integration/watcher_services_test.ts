@@ -21,6 +21,7 @@ import { createLogger } from "../../src/log/mod.ts";
 import type { NbTables } from "../../src/ovn/nb_models.ts";
 import { OvsdbClient } from "../../src/ovsdb/mod.ts";
 import { NB_SCHEMA, type OvsdbServer, startOvsdbServer } from "../helpers/ovsdb_server.ts";
+import { pollUntil } from "../helpers/poll.ts";
 
 const PODS = findResource("pods")!;
 const SERVICES = findResource("services")!;
@@ -28,19 +29,8 @@ const ENDPOINTS = findResource("endpoints")!;
 const SLICES = findResource("endpointslices", "discovery.k8s.io")!;
 const log = createLogger("test", { level: "error" });
 
-async function until<T>(what: string, fn: () => Promise<T | undefined | false>, ms = 20_000) {
-  const end = Date.now() + ms;
-  let last: unknown;
-  while (Date.now() < end) {
-    try {
-      const v = await fn();
-      if (v !== undefined && v !== false) return v;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`Timed out waiting for ${what}${last ? `: ${last}` : ""}`);
+function until<T>(what: string, fn: () => Promise<T | undefined | false>, ms = 20_000) {
+  return pollUntil(what, fn, { timeoutMs: ms, intervalMs: 50 });
 }
 
 interface LbRow {
