@@ -19,46 +19,18 @@ import { initNode, type NodeInitOptions } from "../src/roles/_node_init.ts";
 import { DEFAULT_NB_SSL } from "../src/roles/_local_ovs.ts";
 import { Ipv4Cidr } from "../src/net/mod.ts";
 import { confinedCniFs } from "../tests/helpers/confined_fs.ts";
+import { killPidfile, NB_SCHEMA, run, startOvsdbServer } from "./_common.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
   options: { nodes: { type: "string", default: "30" } },
 });
 const N = Number(values.nodes);
-const dec = new TextDecoder();
-
-async function run(argv: string[]): Promise<string> {
-  const out = await new Deno.Command(argv[0]!, {
-    args: argv.slice(1),
-    stdout: "piped",
-    stderr: "piped",
-  })
-    .output();
-  if (out.code !== 0) throw new Error(`${argv.join(" ")}: ${dec.decode(out.stderr)}`);
-  return dec.decode(out.stdout).trim();
-}
 
 /** A private ovsdb-server on a unix socket; returns the remote and a stop function. */
 async function server(dir: string, schema: string, name: string) {
-  await run(["ovsdb-tool", "create", `${dir}/${name}.db`, schema]);
-  await run([
-    "ovsdb-server",
-    "--detach",
-    "--no-chdir",
-    "-vconsole:off",
-    `--pidfile=${dir}/${name}.pid`,
-    `--log-file=${dir}/${name}.log`,
-    `--unixctl=${dir}/${name}.ctl`,
-    `--remote=punix:${dir}/${name}.sock`,
-    `${dir}/${name}.db`,
-  ]);
-  return {
-    remote: `unix:${dir}/${name}.sock`,
-    stop: async () => {
-      const pid = Number(await Deno.readTextFile(`${dir}/${name}.pid`));
-      Deno.kill(pid, "SIGTERM");
-    },
-  };
+  const sock = await startOvsdbServer(dir, name, schema);
+  return { remote: `unix:${sock}`, stop: () => killPidfile(`${dir}/${name}.pid`) };
 }
 
 const fakeIp: Runner = {
@@ -69,9 +41,10 @@ const dir = await Deno.makeTempDir({ prefix: "ovnk8s-bench-init-" });
 const stops: (() => Promise<void>)[] = [];
 try {
   // Baseline: the original's per-command ovn-nbctl calls for N node switches.
-  const base = await server(dir, "/usr/share/ovn/ovn-nb.ovsschema", "nb0");
+  const base = await server(dir, NB_SCHEMA, "nb0");
   stops.push(base.stop);
-  const nbctl = (...a: string[]) => run(["ovn-nbctl", `--db=${base.remote}`, "--timeout=5", ...a]);
+  const nbctl = async (...a: string[]) =>
+    (await run(["ovn-nbctl", `--db=${base.remote}`, "--timeout=5", ...a])).trim();
   await nbctl(
     "lr-add",
     "r",
@@ -120,7 +93,7 @@ try {
   const origMs = (performance.now() - t0) / N;
 
   // Ours: initNode (NB read + one transaction, OVS read + one transaction, fake ip).
-  const nb = await server(dir, "/usr/share/ovn/ovn-nb.ovsschema", "nb1");
+  const nb = await server(dir, NB_SCHEMA, "nb1");
   stops.push(nb.stop);
   const ovs = await server(dir, "/usr/share/openvswitch/vswitch.ovsschema", "ovs");
   stops.push(ovs.stop);

@@ -21,8 +21,8 @@
  * @module
  */
 import { op, type Operation, OvsdbClient } from "../src/ovsdb/mod.ts";
+import { killPidfile, NB_SCHEMA, run, startOvsdbServer } from "./_common.ts";
 
-const SCHEMA = "/usr/share/ovn/ovn-nb.ovsschema";
 const DB = "OVN_Northbound";
 const SIZES = (Deno.env.get("BENCH_PORTS") ?? "1000,10000").split(",").map(Number);
 /** Rounds of each client/raw case (the median is reported; (a) runs once). */
@@ -36,43 +36,15 @@ interface Server {
   stop(): Promise<void>;
 }
 
-async function run(argv: string[]): Promise<string> {
-  const out = await new Deno.Command(argv[0]!, {
-    args: argv.slice(1),
-    stdout: "piped",
-    stderr: "piped",
-  })
-    .output();
-  if (out.code !== 0) {
-    throw new Error(`${argv.join(" ")} failed: ${new TextDecoder().decode(out.stderr)}`);
-  }
-  return new TextDecoder().decode(out.stdout);
-}
-
 async function freshNb(): Promise<Server> {
   const dir = await Deno.makeTempDir({ prefix: "ovnk8s-bench-" });
-  await run(["ovsdb-tool", "create", `${dir}/nb.db`, SCHEMA]);
-  await run([
-    "ovsdb-server",
-    "--detach",
-    "--no-chdir",
-    "-vconsole:off",
-    `--pidfile=${dir}/nb.pid`,
-    `--log-file=${dir}/nb.log`,
-    `--unixctl=${dir}/nb.ctl`,
-    `--remote=punix:${dir}/nb.sock`,
-    `${dir}/nb.db`,
-  ]);
-  const sock = `${dir}/nb.sock`;
+  const sock = await startOvsdbServer(dir, "nb", NB_SCHEMA);
   await run(["ovn-nbctl", `--db=unix:${sock}`, "ls-add", "sw0"]);
   return {
     dir,
     sock,
     async stop() {
-      const pid = Number((await Deno.readTextFile(`${dir}/nb.pid`)).trim());
-      try {
-        Deno.kill(pid, "SIGTERM");
-      } catch { /* gone */ }
+      await killPidfile(`${dir}/nb.pid`);
       await new Promise((r) => setTimeout(r, 50));
       await Deno.remove(dir, { recursive: true });
     },

@@ -40,6 +40,15 @@ import { NB_DATABASE, type NbTables } from "../src/ovn/nb_models.ts";
 import { podPortIds } from "../src/ovn/pod_ops.ts";
 import { type Operation, OvsdbClient } from "../src/ovsdb/mod.ts";
 import { ovnK8sArgv } from "../tests/helpers/ovn_k8s_process.ts";
+import {
+  killPidfile,
+  NB_SCHEMA,
+  percentile,
+  run,
+  SB_SCHEMA,
+  startNorthd,
+  startOvsdbServer,
+} from "./_common.ts";
 
 const PODS = findResource("pods")!;
 const SERVICES = findResource("services")!;
@@ -53,65 +62,19 @@ const SKIP = new Set((Deno.env.get("BENCH_SKIP") ?? "").split(","));
 /** V8 flags for the watcher process (its `DENO_V8_FLAGS`), e.g. `--max-semi-space-size=8`. */
 const WATCHER_V8_FLAGS = Deno.env.get("BENCH_WATCHER_V8_FLAGS") ?? "";
 const NODE_COUNT = 10;
-const NB_SCHEMA = "/usr/share/ovn/ovn-nb.ovsschema";
-const SB_SCHEMA = "/usr/share/ovn/ovn-sb.ovsschema";
-
-async function run(argv: string[]): Promise<string> {
-  const out = await new Deno.Command(argv[0]!, {
-    args: argv.slice(1),
-    stdout: "piped",
-    stderr: "piped",
-  })
-    .output();
-  if (out.code !== 0) {
-    throw new Error(`${argv.join(" ")} failed: ${new TextDecoder().decode(out.stderr)}`);
-  }
-  return new TextDecoder().decode(out.stdout);
-}
 
 interface Central {
   nbSock: string;
   stop(): Promise<void>;
 }
 
-async function killPidfile(path: string): Promise<void> {
-  try {
-    const pid = Number((await Deno.readTextFile(path)).trim());
-    Deno.kill(pid, "SIGTERM");
-  } catch { /* gone */ }
-}
-
 /** A fresh NB (and SB + northd when asked) in a private directory. */
 async function startCentral(northd: boolean): Promise<Central> {
   const dir = await Deno.makeTempDir({ prefix: "ovnk8s-bench-watcher-" });
-  const server = async (name: string, schema: string) => {
-    await run(["ovsdb-tool", "create", `${dir}/${name}.db`, schema]);
-    await run([
-      "ovsdb-server",
-      "--detach",
-      "--no-chdir",
-      "-vconsole:off",
-      `--pidfile=${dir}/${name}.pid`,
-      `--log-file=${dir}/${name}.log`,
-      `--unixctl=${dir}/${name}.ctl`,
-      `--remote=punix:${dir}/${name}.sock`,
-      `${dir}/${name}.db`,
-    ]);
-  };
-  await server("nb", NB_SCHEMA);
+  await startOvsdbServer(dir, "nb", NB_SCHEMA);
   if (northd) {
-    await server("sb", SB_SCHEMA);
-    await run([
-      "ovn-northd",
-      "--detach",
-      "--no-chdir",
-      "-vconsole:off",
-      `--pidfile=${dir}/northd.pid`,
-      `--log-file=${dir}/northd.log`,
-      `--unixctl=${dir}/northd.ctl`,
-      `--ovnnb-db=unix:${dir}/nb.sock`,
-      `--ovnsb-db=unix:${dir}/sb.sock`,
-    ]);
+    await startOvsdbServer(dir, "sb", SB_SCHEMA);
+    await startNorthd(dir);
   }
   return {
     nbSock: `${dir}/nb.sock`,
@@ -191,10 +154,6 @@ function podRows(
       mutations: [["ports", "insert", [`p${i}`]]],
     },
   ];
-}
-
-function pct(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? NaN;
 }
 
 function fmt(ms: number): string {
@@ -366,8 +325,8 @@ async function podRun(
       createMs: tCreated - t0,
       totalMs: tLast - t0,
       podsPerSecond: opts.count / ((tLast - t0) / 1000),
-      p50Ms: pct(lat, 0.5),
-      p99Ms: pct(lat, 0.99),
+      p50Ms: percentile(lat, 0.5),
+      p99Ms: percentile(lat, 0.99),
       nbTransactions: txns,
       rssHwmMiB: mem.hwmMiB,
       rssMiB: mem.rssMiB,

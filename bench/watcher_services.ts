@@ -42,9 +42,16 @@ import { findResource, type KubeObject } from "../src/k8s/resources.ts";
 import { createLogger } from "../src/log/mod.ts";
 import type { NbTables } from "../src/ovn/nb_models.ts";
 import { encodeOperation, type Operation, OvsdbClient } from "../src/ovsdb/mod.ts";
+import {
+  killPidfile,
+  median,
+  NB_SCHEMA,
+  run,
+  SB_SCHEMA,
+  startNorthd,
+  startOvsdbServer,
+} from "./_common.ts";
 
-const SCHEMA = "/usr/share/ovn/ovn-nb.ovsschema";
-const SB_SCHEMA = "/usr/share/ovn/ovn-sb.ovsschema";
 const N = Number(Deno.env.get("BENCH_SERVICES") ?? "10000");
 const EPS = Number(Deno.env.get("BENCH_ENDPOINTS") ?? "5");
 const NODEPORT = Math.min(N, Number(Deno.env.get("BENCH_NODEPORT") ?? "1000"));
@@ -54,18 +61,6 @@ const NORTHD = Deno.env.get("BENCH_NORTHD") === "1";
 const SERVICES = findResource("services")!;
 const SLICES = findResource("endpointslices", "discovery.k8s.io")!;
 const log = createLogger("bench", { level: "error" });
-
-async function run(argv: string[]): Promise<string> {
-  const out = await new Deno.Command(argv[0]!, {
-    args: argv.slice(1),
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  if (out.code !== 0) {
-    throw new Error(`${argv.join(" ")} failed: ${new TextDecoder().decode(out.stderr)}`);
-  }
-  return new TextDecoder().decode(out.stdout);
-}
 
 interface Server {
   dir: string;
@@ -79,35 +74,11 @@ interface Server {
 async function freshNb(): Promise<Server> {
   const dir = await Deno.makeTempDir({ prefix: "ovnk8s-bench-svc-" });
   const daemons = ["nb"];
-  const server = async (db: string, schema: string) => {
-    await run(["ovsdb-tool", "create", `${dir}/${db}.db`, schema]);
-    await run([
-      "ovsdb-server",
-      "--detach",
-      "--no-chdir",
-      "-vconsole:off",
-      `--pidfile=${dir}/${db}.pid`,
-      `--log-file=${dir}/${db}.log`,
-      `--unixctl=${dir}/${db}.ctl`,
-      `--remote=punix:${dir}/${db}.sock`,
-      `${dir}/${db}.db`,
-    ]);
-  };
-  await server("nb", SCHEMA);
+  await startOvsdbServer(dir, "nb", NB_SCHEMA);
   if (NORTHD) {
-    await server("sb", SB_SCHEMA);
+    await startOvsdbServer(dir, "sb", SB_SCHEMA);
     daemons.push("sb");
-    await run([
-      "ovn-northd",
-      "--detach",
-      "--no-chdir",
-      "-vconsole:off",
-      `--pidfile=${dir}/northd.pid`,
-      `--log-file=${dir}/northd.log`,
-      `--unixctl=${dir}/northd.ctl`,
-      `--ovnnb-db=unix:${dir}/nb.sock`,
-      `--ovnsb-db=unix:${dir}/sb.sock`,
-    ]);
+    await startNorthd(dir);
     daemons.unshift("northd");
   }
   return {
@@ -123,12 +94,7 @@ async function freshNb(): Promise<Server> {
       return performance.now() - t0;
     },
     async stop() {
-      for (const d of daemons) {
-        const pid = Number((await Deno.readTextFile(`${dir}/${d}.pid`).catch(() => "0")).trim());
-        try {
-          if (pid > 0) Deno.kill(pid, "SIGTERM");
-        } catch { /* gone */ }
-      }
+      for (const d of daemons) await killPidfile(`${dir}/${d}.pid`);
       await new Promise((r) => setTimeout(r, 200));
       await Deno.remove(dir, { recursive: true });
     },
@@ -157,7 +123,6 @@ function wireBytes(db: OvsdbClient<NbTables>, ops: readonly Operation[]): number
     .length;
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
 const fmt = (n: number) => n.toLocaleString("en-US", { maximumFractionDigits: 1 });
 
 function backendIp(svc: number, ep: number): string {
