@@ -1,38 +1,5 @@
 import assert from "node:assert/strict";
-
-interface GraphModule {
-  specifier: string;
-  dependencies?: { specifier: string; code?: { specifier?: string }; isDynamic?: boolean }[];
-}
-
-/** The modules a start of `entry` loads: its static imports, transitively (no `import()`). */
-async function staticGraph(entry: string): Promise<string[]> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["info", "--json", entry],
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).output();
-  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
-  const info = JSON.parse(new TextDecoder().decode(out.stdout)) as { modules: GraphModule[] };
-  const bySpecifier = new Map(info.modules.map((m) => [m.specifier, m]));
-  const root = info.modules.find((m) => m.specifier.endsWith(entry))!;
-  const seen = new Set<string>([root.specifier]);
-  const todo = [root];
-  while (todo.length) {
-    const m = todo.pop()!;
-    for (const d of m.dependencies ?? []) {
-      if (d.isDynamic) continue;
-      const resolved = d.code?.specifier ?? d.specifier;
-      const abs = resolved.startsWith(".") ? new URL(resolved, m.specifier).href : resolved;
-      if (seen.has(abs)) continue;
-      seen.add(abs);
-      const next = bySpecifier.get(abs);
-      if (next) todo.push(next);
-    }
-  }
-  return [...seen];
-}
+import { staticGraph } from "../../tests/helpers/module_graph.ts";
 
 /**
  * The watcher talks to the API over `KubeHttp` only (informers, patches, Events, the
