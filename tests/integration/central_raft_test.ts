@@ -7,20 +7,12 @@
 import assert from "node:assert/strict";
 import { startLab } from "../../src/sandbox/mod.ts";
 import { silentLogger } from "../../src/log/mod.ts";
+import { runCommand } from "../helpers/command.ts";
 import { runOvnK8s } from "../helpers/ovn_k8s_process.ts";
 import { OvsdbClient } from "../../src/ovsdb/mod.ts";
 
-const dec = new TextDecoder();
-
-async function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = await new Deno.Command(argv[0]!, {
-    args: argv.slice(1),
-    stdout: "piped",
-    stderr: "piped",
-    signal: AbortSignal.timeout(60_000),
-  }).output();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
-}
+/** Runs a command with a 60 s deadline (RAFT members take their time). */
+const run = (argv: string[]) => runCommand(argv, 60_000);
 
 /** Whether the `--ovnnb-db=` list in a NUL-separated cmdline has the same members as `list`. */
 function sameSet(cmdline: string, list: string): boolean {

@@ -4,36 +4,16 @@
  * Needs root, OVS and OVN, openssl.
  */
 import assert from "node:assert/strict";
+import { pidAlive, runCommand as run } from "../helpers/command.ts";
 import { snapshotFiles } from "../helpers/fs_snapshot.ts";
 import { runOvnK8s, spawnOvnK8s } from "../helpers/ovn_k8s_process.ts";
 import { makeTestPki } from "../helpers/pki.ts";
-
-const dec = new TextDecoder();
-
-async function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = await new Deno.Command(argv[0]!, {
-    args: argv.slice(1),
-    stdout: "piped",
-    stderr: "piped",
-    signal: AbortSignal.timeout(30_000),
-  }).output();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
-}
 
 function freePort(): number {
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (l.addr as Deno.NetAddr).port;
   l.close();
   return port;
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    return !/^\d+ \(.*\) [ZX]/.test(stat);
-  } catch {
-    return false;
-  }
 }
 
 async function pollUntil(what: string, fn: () => Promise<boolean> | boolean, ms = 30_000) {

@@ -7,26 +7,7 @@
 import assert from "node:assert/strict";
 import { openLab, startLab } from "../../src/sandbox/mod.ts";
 import { silentLogger } from "../../src/log/mod.ts";
-
-const dec = new TextDecoder();
-
-async function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = await new Deno.Command(argv[0]!, {
-    args: argv.slice(1),
-    stdout: "piped",
-    stderr: "piped",
-    signal: AbortSignal.timeout(30_000),
-  }).output();
-  return { code: out.code, stdout: dec.decode(out.stdout).trim(), stderr: dec.decode(out.stderr) };
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    return !/^\d+ \(.*\) [ZX]/.test(Deno.readTextFileSync(`/proc/${pid}/stat`));
-  } catch {
-    return false;
-  }
-}
+import { pidAlive, runCommand as run } from "../helpers/command.ts";
 
 async function netnsWithPrefix(prefix: string): Promise<string[]> {
   const { stdout } = await run(["ip", "netns", "list"]);
@@ -83,7 +64,7 @@ Deno.test("startLab() registers 3 chassis with netdev br-int and geneve tunnels;
       "Chassis",
     ]);
     assert.equal(chassis.code, 0, chassis.stderr);
-    assert.deepEqual(chassis.stdout.split("\n").sort(), ["node1", "node2", "node3"]);
+    assert.deepEqual(chassis.stdout.trim().split("\n").sort(), ["node1", "node2", "node3"]);
 
     for (const n of lab.nodes) {
       const dp = await n.exec([
