@@ -70,17 +70,9 @@ export interface OvsdbServerOptions extends Placement {
  */
 export function ovsdbServerSpec(o: OvsdbServerOptions, runner: Runner): DaemonSpec {
   const argv = [
-    "ovsdb-server",
-    "--detach",
-    "--no-chdir",
-    "-vconsole:off",
-    `--pidfile=${o.pidfile}`,
-    `--log-file=${o.logFile}`,
-    `--unixctl=${o.ctl}`,
+    ...detachedArgv("ovsdb-server", o.pidfile, o.logFile, o.ctl),
     ...o.remotes.map((r) => `--remote=${r}`),
-    ...(o.ssl
-      ? [`--private-key=${o.ssl.key}`, `--certificate=${o.ssl.cert}`, `--ca-cert=${o.ssl.ca}`]
-      : []),
+    ...sslArgv(o.ssl),
     o.dbFile,
   ];
   return {
@@ -140,18 +132,10 @@ export function northdSpec(o: NorthdOptions): DaemonSpec {
   return {
     name: "northd",
     argv: [
-      "ovn-northd",
-      "--detach",
-      "--no-chdir",
-      "-vconsole:off",
-      `--pidfile=${o.pidfile}`,
-      `--log-file=${o.logFile}`,
-      `--unixctl=${o.ctl}`,
+      ...detachedArgv("ovn-northd", o.pidfile, o.logFile, o.ctl),
       `--ovnnb-db=${o.nbDb}`,
       `--ovnsb-db=${o.sbDb}`,
-      ...(o.ssl
-        ? [`--private-key=${o.ssl.key}`, `--certificate=${o.ssl.cert}`, `--ca-cert=${o.ssl.ca}`]
-        : []),
+      ...sslArgv(o.ssl),
     ],
     pidfile: o.pidfile,
     ctl: o.ctl,
@@ -245,13 +229,12 @@ export function vswitchdSpec(o: OvsHostOptions): DaemonSpec {
   return {
     name: "ovs-vswitchd",
     argv: [
-      "ovs-vswitchd",
-      "--detach",
-      "--no-chdir",
-      "-vconsole:off",
-      `--pidfile=${p.vswitchdPid}`,
-      `--log-file=${o.runDir}/ovs-vswitchd.log`,
-      `--unixctl=${p.vswitchdCtl}`,
+      ...detachedArgv(
+        "ovs-vswitchd",
+        p.vswitchdPid,
+        `${o.runDir}/ovs-vswitchd.log`,
+        p.vswitchdCtl,
+      ),
       `unix:${p.dbSock}`,
     ],
     pidfile: p.vswitchdPid,
@@ -275,15 +258,8 @@ export function ovnControllerSpec(o: OvsHostOptions & { ssl?: SslFiles }): Daemo
   return {
     name: "ovn-controller",
     argv: [
-      "ovn-controller",
-      "--detach",
-      "--no-chdir",
-      "-vconsole:off",
-      `--pidfile=${p.controllerPid}`,
-      `--log-file=${o.runDir}/ovn-controller.log`,
-      ...(o.ssl
-        ? [`--private-key=${o.ssl.key}`, `--certificate=${o.ssl.cert}`, `--ca-cert=${o.ssl.ca}`]
-        : []),
+      ...detachedArgv("ovn-controller", p.controllerPid, `${o.runDir}/ovn-controller.log`),
+      ...sslArgv(o.ssl),
       `unix:${p.dbSock}`,
     ],
     pidfile: p.controllerPid,
@@ -293,6 +269,39 @@ export function ovnControllerSpec(o: OvsHostOptions & { ssl?: SslFiles }): Daemo
     env: { ...rundirEnv(o.runDir), ...o.env },
     health: { command: ["version"] },
   };
+}
+
+/**
+ * The start of an OVS/OVN daemon's argv: detached, no chdir, logging to a file only.
+ *
+ * @param program the daemon
+ * @param pidfile its pidfile
+ * @param logFile its log file
+ * @param ctl its control socket (`--unixctl`); ovn-controller 23.03 takes none
+ * @returns the argv up to the daemon's own options
+ */
+function detachedArgv(program: string, pidfile: string, logFile: string, ctl?: string): string[] {
+  return [
+    program,
+    "--detach",
+    "--no-chdir",
+    "-vconsole:off",
+    `--pidfile=${pidfile}`,
+    `--log-file=${logFile}`,
+    ...(ctl ? [`--unixctl=${ctl}`] : []),
+  ];
+}
+
+/**
+ * The SSL options of an OVS/OVN daemon.
+ *
+ * @param ssl key, certificate and CA; none for no SSL
+ * @returns the options (none without `ssl`)
+ */
+function sslArgv(ssl: SslFiles | undefined): string[] {
+  return ssl
+    ? [`--private-key=${ssl.key}`, `--certificate=${ssl.cert}`, `--ca-cert=${ssl.ca}`]
+    : [];
 }
 
 function placement(o: Placement): Placement {
