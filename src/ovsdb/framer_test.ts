@@ -109,3 +109,13 @@ Deno.test("JsonFramer.push() reads a multi-megabyte value in many chunks", () =>
     assert.deepEqual(feedInChunks(text, size), [big, small, small], `chunk size ${size}`);
   }
 });
+
+Deno.test("JsonFramer.push() accepts U+FFFD sent as such and rejects it from invalid bytes", () => {
+  const ok = { s: "a\uFFFDb", t: "\\ufffd" };
+  assert.deepEqual(new JsonFramer().push(enc.encode(JSON.stringify(ok))), [ok]);
+  const bad = new Uint8Array([...enc.encode('{"s":"\uFFFD'), 0xc3, ...enc.encode('"}')]);
+  assert.throws(
+    () => new JsonFramer().push(bad),
+    (e: unknown) => e instanceof OvsdbError && e.kind === "protocol",
+  );
+});
