@@ -6,12 +6,12 @@
  *
  * @module
  */
+import { pollUntil } from "../../src/daemons/wait.ts";
 import { ProcessRunner } from "../../src/exec/mod.ts";
 import type { NbTables } from "../../src/ovn/nb_models.ts";
 import type { OvsdbClient } from "../../src/ovsdb/mod.ts";
 import type { LabNode } from "../../src/sandbox/mod.ts";
 import { runOvnK8s } from "../helpers/ovn_k8s_process.ts";
-import { pollUntil } from "../helpers/poll.ts";
 
 /** A pod or host in its own namespace. */
 export interface NsHost {
@@ -28,7 +28,7 @@ export function until<T>(
   fn: () => Promise<T | undefined | false>,
   ms = 40_000,
 ): Promise<T> {
-  return pollUntil(what, fn, { timeoutMs: ms });
+  return pollUntil(what, fn, { timeoutMs: ms, intervalMs: 250 });
 }
 
 /** Runs argv in a namespace. */

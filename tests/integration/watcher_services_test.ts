@@ -21,7 +21,7 @@ import { createLogger } from "../../src/log/mod.ts";
 import type { NbTables } from "../../src/ovn/nb_models.ts";
 import { OvsdbClient } from "../../src/ovsdb/mod.ts";
 import { NB_SCHEMA, type OvsdbServer, startOvsdbServer } from "../helpers/ovsdb_server.ts";
-import { pollUntil } from "../helpers/poll.ts";
+import { pollUntil } from "../../src/daemons/wait.ts";
 
 const PODS = findResource("pods")!;
 const SERVICES = findResource("services")!;
