@@ -1,6 +1,15 @@
 import assert from "node:assert/strict";
 import { exitCodeOf } from "../cli/mod.ts";
-import { buildInitOptions, type InitInputs } from "./_init_cli.ts";
+import { silentLogger } from "../log/mod.ts";
+import {
+  buildInitOptions,
+  COMMON_INIT_OPTIONS,
+  type InitCommand,
+  type InitInputs,
+  runNodeInitCommand,
+} from "./_init_cli.ts";
+import type { NodeInitDeps } from "./_node_init.ts";
+import type { RoleContext } from "./context.ts";
 
 const names = {
   clusterSubnet: "--cluster-ip-subnet",
@@ -66,6 +75,49 @@ Deno.test("buildInitOptions() rejects bad input before any I/O, exit 2", () => {
   ];
   for (const [i, re] of cases) {
     assert.throws(() => buildInitOptions("master", i, names, env({})), (e: unknown) => {
+      assert.equal(exitCodeOf(e), 2);
+      assert.match((e as Error).message, re);
+      return true;
+    });
+  }
+});
+
+Deno.test("runNodeInitCommand() answers --help and names the subnet flag given, before any I/O", async () => {
+  const cmd: InitCommand = {
+    role: "master",
+    subnetFlag: "master-switch-subnet",
+    options: {
+      "master-switch-subnet": { type: "string", arg: "CIDR", help: "seed name" },
+      ...COMMON_INIT_OPTIONS,
+    },
+    usage: "usage: master-init",
+  };
+  const out: string[] = [];
+  const ctx: RoleContext = {
+    signal: new AbortController().signal,
+    env: () => undefined,
+    log: silentLogger,
+    stdout: (t) => out.push(t),
+  };
+  const noIo = new Proxy({}, {
+    get: (_, key) => {
+      throw new Error(`deps.${String(key)} used`);
+    },
+  }) as NodeInitDeps;
+  assert.equal(await runNodeInitCommand(cmd, ["--help"], ctx, noIo), 0);
+  assert.deepEqual(out, ["usage: master-init"]);
+  const base = ["--cluster-ip-subnet", "10.0.0.0/16", "--node-name", "n"];
+  const cases: [string[], RegExp][] = [
+    [[...base, "--master-switch-subnet", "10.0.1.0/24x"], /Cannot use --master-switch-subnet/],
+    [[...base, "--node-subnet", "10.0.1.0/24x"], /Cannot use --node-subnet/],
+    [
+      [...base, "--master-switch-subnet", "10.0.1.0/24", "--node-subnet", "10.0.2.0/24"],
+      /--master-switch-subnet and --node-subnet disagree/,
+    ],
+    [["--node-name", "n", "--node-subnet", "auto"], /master-init: --cluster-ip-subnet is missing/],
+  ];
+  for (const [args, re] of cases) {
+    await assert.rejects(runNodeInitCommand(cmd, args, ctx, noIo), (e: unknown) => {
       assert.equal(exitCodeOf(e), 2);
       assert.match((e as Error).message, re);
       return true;
