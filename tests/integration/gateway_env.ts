@@ -198,6 +198,30 @@ export async function get(from: NsHost, target: string): Promise<{ code: number;
   return { code: r.code, body: r.stdout.trim() };
 }
 
+/**
+ * Waits until GETs from `from` to `target` have been answered by every one of `bodies`
+ * (a load-balanced VIP reaching each of its backends).
+ *
+ * @param from the client
+ * @param target `IP[:PORT]`
+ * @param bodies the answers each backend gives (its name)
+ * @param ms deadline (default 60 s)
+ * @throws {Error} "Timed out ..." when some backend never answered
+ */
+export async function untilServedBy(
+  from: NsHost,
+  target: string,
+  bodies: readonly string[],
+  ms = 60_000,
+): Promise<void> {
+  const seen = new Set<string>();
+  await until(`${from.name} reaches ${bodies.join(" and ")} through ${target}`, async () => {
+    const r = await get(from, target);
+    if (r.code === 0) seen.add(r.body);
+    return bodies.every((b) => seen.has(b));
+  }, ms);
+}
+
 /** Runs `ovn-k8s ARGS...` inside a node, as its own process. */
 export function ovnK8sIn(n: LabNode, args: string[]) {
   return runOvnK8s(args, { netns: n.netns, timeoutMs: 90_000 });

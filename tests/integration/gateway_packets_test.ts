@@ -43,6 +43,7 @@ import {
   runner,
   serveHttp,
   until,
+  untilServedBy,
 } from "./gateway_env.ts";
 import { addNodes } from "./watcher_env.ts";
 
@@ -256,12 +257,7 @@ Deno.test("gateway-init with packets: SNAT egress, two gateways with rampout, re
         });
       }
       for (const target of ["198.51.100.11:30080", "198.51.100.12:30080"]) {
-        const seen = new Set<string>();
-        await until(`the external host reaches p1 and p2 through ${target}`, async () => {
-          const r = await get(ext, target);
-          if (r.code === 0) seen.add(r.body);
-          return seen.has("p1") && seen.has("p2");
-        }, 60_000);
+        await untilServedBy(ext, target, ["p1", "p2"]);
       }
     } finally {
       ac.abort();

@@ -35,6 +35,7 @@ import {
   runner,
   serveHttp,
   until,
+  untilServedBy,
 } from "./gateway_env.ts";
 import { addNodes } from "./watcher_env.ts";
 
@@ -104,14 +105,7 @@ Deno.test("watcher services with packets: VIP from both nodes, readiness, reject
     watcher.catch((e) => ready.reject(e));
     await ready.promise;
 
-    for (const cli of [cli1, cli2]) {
-      const seen = new Set<string>();
-      await until(`${cli.name} reaches both backends through ${web}`, async () => {
-        const r = await get(cli, web);
-        if (r.code === 0) seen.add(r.body);
-        return seen.has("srv1") && seen.has("srv2");
-      }, 60_000);
-    }
+    for (const cli of [cli1, cli2]) await untilServedBy(cli, web, ["srv1", "srv2"]);
 
     // srv2 not ready: only srv1 answers, from both nodes.
     const s = emu.store.get(SLICES, "default", "web-ipv4");
@@ -171,12 +165,7 @@ Deno.test("watcher services with packets: VIP from both nodes, readiness, reject
     // The external host is served through the node IP's nodePort and through the external
     // IP, by the backend on the gateway's own node and by the one on the other node.
     for (const target of ["198.51.100.11:30080", "198.51.100.100"]) {
-      const seen = new Set<string>();
-      await until(`the external host reaches srv1 and srv2 through ${target}`, async () => {
-        const r = await get(ext, target);
-        if (r.code === 0) seen.add(r.body);
-        return seen.has("srv1") && seen.has("srv2");
-      }, 60_000);
+      await untilServedBy(ext, target, ["srv1", "srv2"]);
     }
   } finally {
     ac.abort();
