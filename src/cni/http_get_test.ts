@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { type HttpConn, httpGet } from "./http_get.ts";
+import { type HttpConn, httpGet, type HttpTlsOptions } from "./http_get.ts";
+import {
+  TEST_CA_PEM,
+  TEST_OTHER_CA_PEM,
+  TEST_SERVER_CERT_PEM,
+  TEST_SERVER_KEY_PEM,
+} from "./tls_testdata.ts";
 
 /** A connection that answers with fixed bytes, delivered in small pieces. */
 function canned(answer: string, piece = 7): { conn: HttpConn; sent: () => string } {
@@ -86,7 +92,6 @@ Deno.test("httpGet() reads to the end without a length, and rejects what is not 
     }),
     /closed in the middle of the response/,
   );
-  await assert.rejects(httpGet("https://h/"), /only http: URLs/);
 });
 
 Deno.test("httpGet() names the URL when the connection fails, and stops on abort", async () => {
@@ -107,4 +112,51 @@ Deno.test("httpGet() names the URL when the connection fails, and stops on abort
   } finally {
     silent.close();
   }
+});
+
+Deno.test("httpGet() reads an https: URL trusting the given CA, and names a TLS failure", async () => {
+  const seen: (string | null)[] = [];
+  await using server = Deno.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    cert: TEST_SERVER_CERT_PEM,
+    key: TEST_SERVER_KEY_PEM,
+    onListen() {},
+  }, (req) => {
+    seen.push(req.headers.get("authorization"));
+    return Response.json({ tls: true });
+  });
+  const url = `https://127.0.0.1:${server.addr.port}/x`;
+  const res = await httpGet(url, {
+    headers: { authorization: "Bearer t" },
+    tls: { caCerts: [TEST_CA_PEM] },
+  });
+  assert.equal(res.status, 200);
+  assert.deepEqual(JSON.parse(res.body), { tls: true });
+  assert.deepEqual(seen, ["Bearer t"]);
+
+  await assert.rejects(
+    httpGet(url, { tls: { caCerts: [TEST_OTHER_CA_PEM] } }),
+    /^Error: GET https:\/\/127\.0\.0\.1:\d+\/x: TLS handshake failed: .*check the CA/,
+  );
+  await assert.rejects(httpGet(url), /TLS handshake failed/);
+  assert.equal(seen.length, 1);
+});
+
+Deno.test("httpGet() passes the TLS settings to connect for https: only, port 443 by default", async () => {
+  const calls: unknown[][] = [];
+  const answer = "HTTP/1.1 204 No Content\r\ncontent-length: 0\r\n\r\n";
+  const connect = (h: string, p: number, tls?: HttpTlsOptions) => {
+    calls.push([h, p, tls]);
+    return Promise.resolve(canned(answer).conn);
+  };
+  await httpGet("https://api.example/p", { connect, tls: { caCerts: ["PEM"] } });
+  await httpGet("https://[::1]:6443/p", { connect });
+  await httpGet("http://api.example/p", { connect, tls: { caCerts: ["PEM"] } });
+  assert.deepEqual(calls, [
+    ["api.example", 443, { caCerts: ["PEM"] }],
+    ["::1", 6443, {}],
+    ["api.example", 80, undefined],
+  ]);
+  await assert.rejects(httpGet("ftp://h/x", { connect }), /only http: and https:/);
 });

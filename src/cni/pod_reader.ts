@@ -1,9 +1,10 @@
 /**
  * Reading the pod from the Kubernetes API server: where the server is (the network
  * config's kubeconfig, else the OVS `external_ids` the original used), and one GET (no
- * Kubernetes client library on the CNI path): {@linkcode HttpPodReader} for `http:`
- * servers (one HTTP/1.1 request on a socket, without `fetch`'s 7-20 ms first-use cost),
- * {@linkcode FetchPodReader} with Deno's `fetch` for `https:` (TLS, client certificates).
+ * Kubernetes client library on the CNI path): {@linkcode HttpPodReader} for `http:` and
+ * `https:` servers (one HTTP/1.1 request on a socket of its own, without `fetch`'s 7-20
+ * ms first-use cost), {@linkcode FetchPodReader} with Deno's `fetch` for `https:` with a
+ * client certificate (`Deno.startTls` takes none).
  *
  * @module
  */
@@ -81,26 +82,46 @@ function toPodInfo(text: string, url: string): PodInfo {
   return typeof uid === "string" && uid ? { uid, annotations } : { annotations };
 }
 
+function rejectInsecure(access: ApiAccess): void {
+  if (access.server.startsWith("https:") && access.insecure && !access.caPem) {
+    throw new Error(
+      `Cannot use ${access.source}: insecure-skip-tls-verify is not supported by the CNI ` +
+        `plugin; give the server's CA (certificate-authority-data)`,
+    );
+  }
+}
+
 /**
- * {@linkcode PodReader} for an `http:` API server: one HTTP/1.1 GET on a socket of its
- * own ({@linkcode httpGet}). Needs `--allow-net`.
+ * {@linkcode PodReader} for an `http:` or `https:` API server: one HTTP/1.1 GET on a
+ * socket of its own ({@linkcode httpGet}), trusting `caPem` in addition to the default
+ * roots. Needs `--allow-net`.
  */
 export class HttpPodReader implements PodReader {
   #access: ApiAccess;
   #connect: HttpGetOptions["connect"];
 
   /**
-   * @param access server and token
-   * @param connect opens the connection (default `Deno.connect`; injected for tests)
-   * @throws {Error} for a server that is not `http:`
+   * @param access server, token and CA
+   * @param connect opens the connection (default `connectHttp`; injected for
+   *   tests)
+   * @throws {Error} for a server that is neither `http:` nor `https:`, for a client
+   *   certificate (use {@linkcode FetchPodReader}), and for `insecure-skip-tls-verify`
+   *   without a CA
    */
   constructor(access: ApiAccess, connect?: HttpGetOptions["connect"]) {
-    if (!access.server.startsWith("http:")) {
+    if (!/^https?:/.test(access.server)) {
       throw new Error(
-        `Cannot use ${access.source} (${access.server}) with HttpPodReader: only http: ` +
-          `servers; FetchPodReader reads https: servers`,
+        `Cannot use ${access.source} (${access.server}) with HttpPodReader: only http: and ` +
+          `https: servers; give an http:// or https:// server URL`,
       );
     }
+    if (access.certPem && access.server.startsWith("https:")) {
+      throw new Error(
+        `Cannot use ${access.source} with HttpPodReader: it sends no client certificate; ` +
+          `FetchPodReader does`,
+      );
+    }
+    rejectInsecure(access);
     this.#access = access;
     this.#connect = connect;
   }
@@ -116,6 +137,7 @@ export class HttpPodReader implements PodReader {
       headers: authHeaders(this.#access),
       ...(signal ? { signal } : {}),
       ...(this.#connect ? { connect: this.#connect } : {}),
+      ...(this.#access.caPem ? { tls: { caCerts: [this.#access.caPem] } } : {}),
     });
     if (res.status === 404) return undefined;
     if (res.status < 200 || res.status > 299) {
@@ -131,15 +153,17 @@ export class HttpPodReader implements PodReader {
 }
 
 /**
- * {@linkcode PodReader} from the access settings: {@linkcode HttpPodReader} for `http:`,
- * {@linkcode FetchPodReader} otherwise.
+ * {@linkcode PodReader} from the access settings: {@linkcode FetchPodReader} for an
+ * `https:` server with a client certificate, {@linkcode HttpPodReader} otherwise.
  *
  * @param access server, token and TLS material
  * @returns the reader
- * @throws {Error} as {@linkcode FetchPodReader} does
+ * @throws {Error} as the readers' constructors do
  */
 export function podReaderFor(access: ApiAccess): PodReader {
-  return access.server.startsWith("http:") ? new HttpPodReader(access) : new FetchPodReader(access);
+  return access.certPem && access.server.startsWith("https:")
+    ? new FetchPodReader(access)
+    : new HttpPodReader(access);
 }
 
 /** {@linkcode PodReader} over `fetch`. Needs `--allow-net`. */
@@ -153,13 +177,8 @@ export class FetchPodReader implements PodReader {
    */
   constructor(access: ApiAccess) {
     this.#access = access;
+    rejectInsecure(access);
     if (access.server.startsWith("https:")) {
-      if (access.insecure && !access.caPem) {
-        throw new Error(
-          `Cannot use ${access.source}: insecure-skip-tls-verify is not supported by the CNI ` +
-            `plugin; give the server's CA (certificate-authority-data)`,
-        );
-      }
       if (access.caPem || access.certPem) {
         this.#client = Deno.createHttpClient({
           ...(access.caPem ? { caCerts: [access.caPem] } : {}),

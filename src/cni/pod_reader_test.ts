@@ -5,6 +5,7 @@ import {
   HttpPodReader,
   podReaderFor,
 } from "./pod_reader.ts";
+import { TEST_CA_PEM, TEST_SERVER_CERT_PEM, TEST_SERVER_KEY_PEM } from "./tls_testdata.ts";
 
 Deno.test("accessFromExternalIds() reads the original's keys", () => {
   assert.equal(accessFromExternalIds({}), undefined);
@@ -80,6 +81,44 @@ Deno.test("HttpPodReader.getPod() GETs the pod with the token, 404 is undefined"
   await assert.rejects(reader.getPod("default", "html"), /not JSON: <html>/);
   assert.deepEqual(seen[0], { path: "/api/v1/namespaces/default/pods/web-1", auth: "Bearer tok" });
   reader.close();
-  assert.ok(podReaderFor({ server: "https://h:6443", source: "t" }) instanceof FetchPodReader);
-  assert.throws(() => new HttpPodReader({ server: "https://h", source: "t" }), /only http:/);
+  assert.ok(podReaderFor({ server: "https://h:6443", source: "t" }) instanceof HttpPodReader);
+  const withCert = podReaderFor({
+    server: "https://h:6443",
+    certPem: TEST_SERVER_CERT_PEM,
+    keyPem: TEST_SERVER_KEY_PEM,
+    source: "t",
+  });
+  assert.ok(withCert instanceof FetchPodReader);
+  withCert.close();
+  assert.throws(() => new HttpPodReader({ server: "ftp://h", source: "t" }), /only http: and/);
+  assert.throws(
+    () => new HttpPodReader({ server: "https://h", certPem: "C", keyPem: "K", source: "t" }),
+    /no client certificate; FetchPodReader does/,
+  );
+  assert.throws(
+    () => podReaderFor({ server: "https://h", insecure: true, source: "t" }),
+    /insecure-skip-tls-verify is not supported/,
+  );
+});
+
+Deno.test("HttpPodReader.getPod() reads over https trusting caPem, fails without it", async () => {
+  const seen: (string | null)[] = [];
+  await using server = Deno.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    cert: TEST_SERVER_CERT_PEM,
+    key: TEST_SERVER_KEY_PEM,
+    onListen() {},
+  }, (req) => {
+    seen.push(req.headers.get("authorization"));
+    return Response.json({ metadata: { uid: "u2", annotations: { ovn: "a" } } });
+  });
+  const server_ = `https://127.0.0.1:${server.addr.port}`;
+  const reader = podReaderFor({ server: server_, token: "tk", caPem: TEST_CA_PEM, source: "t" });
+  assert.ok(reader instanceof HttpPodReader);
+  assert.deepEqual(await reader.getPod("ns", "p"), { uid: "u2", annotations: { ovn: "a" } });
+  assert.deepEqual(seen, ["Bearer tk"]);
+  const untrusted = podReaderFor({ server: server_, source: "t" });
+  await assert.rejects(untrusted.getPod("ns", "p"), /TLS handshake failed/);
+  assert.equal(seen.length, 1);
 });
