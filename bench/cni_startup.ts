@@ -14,6 +14,11 @@
  *   the bundler's require shim load node:process, node:util and node:module) and the
  *   single-file dist/ovn-k8s.js (every role's node: imports evaluated at start).
  *
+ * ADD over https runs against the same fake API server over TLS, started as a Deno process
+ * inside the node namespace on 127.0.0.1 (the test server certificate's only name, from
+ * src/cni/tls_testdata.ts), which the plugin reaches through a kubeconfig in the network
+ * config naming the test CA (the http cases read `k8s-api-server` from OVS external_ids).
+ *
  * ADD is measured with `ovnInstalledTimeoutSeconds: 0` (the plugin's local work, the
  * figure the ≤ 40 ms target is about) with the native OVSDB driver and with
  * `ovs-vsctl`, and with the real wait for ovn-controller's `ovn-installed`. The plugin
@@ -34,6 +39,7 @@ import { parseArgs } from "node:util";
 import { ProcessRunner } from "../src/exec/mod.ts";
 import { silentLogger } from "../src/log/mod.ts";
 import { startLab } from "../src/sandbox/mod.ts";
+import { TEST_CA_PEM, TEST_SERVER_CERT_PEM, TEST_SERVER_KEY_PEM } from "../src/cni/tls_testdata.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -102,6 +108,64 @@ try {
     ".",
     `external_ids:k8s-api-server=${apiUrl}`,
   ]);
+  // The https twin runs inside the node namespace: the test certificate names 127.0.0.1.
+  const httpsServer = `${tmp}/https_api.js`;
+  await Deno.writeTextFile(
+    httpsServer,
+    `const mac = (i) => "0a:58:0a:f4:01:" + (10 + i).toString(16).padStart(2, "0");
+Deno.serve({ hostname: "127.0.0.1", port: 0, cert: ${JSON.stringify(TEST_SERVER_CERT_PEM)},
+  key: ${JSON.stringify(TEST_SERVER_KEY_PEM)}, onListen({ port }) { console.log(port); } },
+  (req) => {
+    const name = new URL(req.url).pathname.split("/").pop();
+    const i = Number(name.replace("pod", ""));
+    const ovn = { ip_address: "10.244.1." + (10 + i) + "/24", mac_address: mac(i),
+      gateway_ip: "10.244.1.1" };
+    return Response.json({
+      metadata: { name, uid: "uid-" + name, annotations: { ovn: JSON.stringify(ovn) } },
+    });
+  });
+`,
+  );
+  const httpsProc = new Deno.Command("ip", {
+    args: ["netns", "exec", node.netns, Deno.execPath(), "run", "-A", httpsServer],
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  await using _httpsApi = {
+    async [Symbol.asyncDispose]() {
+      try {
+        httpsProc.kill("SIGTERM");
+      } catch { /* already gone */ }
+      await httpsProc.status;
+    },
+  };
+  const portLine = await httpsProc.stdout.pipeThrough(new TextDecoderStream()).values().next();
+  const httpsPort = Number(String(portLine.value ?? "").trim());
+  if (!httpsPort) throw new Error(`Starting the https fake API server failed: ${portLine.value}`);
+  const kubeconfig = `${tmp}/kubeconfig`;
+  await Deno.writeTextFile(
+    kubeconfig,
+    [
+      "apiVersion: v1",
+      "kind: Config",
+      "clusters:",
+      "- name: bench",
+      "  cluster:",
+      `    server: https://127.0.0.1:${httpsPort}`,
+      `    certificate-authority-data: ${btoa(TEST_CA_PEM)}`,
+      "users:",
+      "- name: bench",
+      "  user:",
+      "    token: bench",
+      "contexts:",
+      "- name: bench",
+      "  context:",
+      "    cluster: bench",
+      "    user: bench",
+      "current-context: bench",
+      "",
+    ].join("\n"),
+  );
   const nb = ["ovn-nbctl", `--db=unix:${lab.central.nbSock}`, "--timeout=20"];
   await runner.run([...nb, "ls-add", "node1"]);
   for (const i of [1, 2]) {
@@ -202,6 +266,10 @@ try {
     ["launcher ADD, ovs-vsctl, no wait", [OVN_K8S], 1, {
       ovnInstalledTimeoutSeconds: 0,
       ovsDriver: "ovs-vsctl",
+    }],
+    ["launcher ADD over https, native OVSDB, no wait", [OVN_K8S], 1, {
+      ovnInstalledTimeoutSeconds: 0,
+      kubeconfig,
     }],
     ["launcher ADD, native, waiting for ovn-installed", [OVN_K8S], 2, {
       ovnInstalledTimeoutSeconds: 20,
