@@ -43,6 +43,7 @@ import {
   ovnK8sIn,
   runner,
   serveHttp,
+  stopAndRemove,
   until,
 } from "./gateway_env.ts";
 
@@ -328,15 +329,7 @@ Deno.test("nics-to-bridge, gateway-init on a shared bridge, gateway-helper flows
       await emu.close();
     }
   } finally {
-    for (const c of children) {
-      try {
-        c.kill("SIGKILL");
-      } catch { /* gone */ }
-      await c.status;
-    }
-    for (const ns of cleanup.reverse()) {
-      await runner.run(["ip", "netns", "delete", ns], { check: false });
-    }
+    await stopAndRemove(children, cleanup);
     nb.close();
   }
 });

@@ -250,3 +250,25 @@ export async function nbVersions(nb: OvsdbClient<NbTables>): Promise<string> {
     r.map((x) => (x.rows ?? []).map((row) => `${row["_uuid"]}@${row["_version"]}`).sort()),
   );
 }
+
+/**
+ * Test clean-up shared by the gateway and service packet tests: kills the processes the
+ * test started (servers, watchers) and deletes its namespaces, newest first.
+ *
+ * @param children processes to kill and reap
+ * @param namespaces namespaces to delete (deleted in reverse order)
+ */
+export async function stopAndRemove(
+  children: readonly Deno.ChildProcess[],
+  namespaces: readonly string[],
+): Promise<void> {
+  for (const c of children) {
+    try {
+      c.kill("SIGKILL");
+    } catch { /* gone */ }
+    await c.status;
+  }
+  for (const ns of [...namespaces].reverse()) {
+    await runner.run(["ip", "netns", "delete", ns], { check: false });
+  }
+}

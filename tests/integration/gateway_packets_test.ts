@@ -40,8 +40,8 @@ import {
   get,
   nbVersions,
   type NsHost,
-  runner,
   serveHttp,
+  stopAndRemove,
   until,
   untilServedBy,
 } from "./gateway_env.ts";
@@ -266,15 +266,7 @@ Deno.test("gateway-init with packets: SNAT egress, two gateways with rampout, re
       await emu.close();
     }
   } finally {
-    for (const c of children) {
-      try {
-        c.kill("SIGKILL");
-      } catch { /* gone */ }
-      await c.status;
-    }
-    for (const ns of cleanup.reverse()) {
-      await runner.run(["ip", "netns", "delete", ns], { check: false });
-    }
+    await stopAndRemove(children, cleanup);
     nb.close();
   }
 });

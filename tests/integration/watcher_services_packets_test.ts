@@ -32,8 +32,8 @@ import {
   addPod,
   gatewayInit,
   get,
-  runner,
   serveHttp,
+  stopAndRemove,
   until,
   untilServedBy,
 } from "./gateway_env.ts";
@@ -170,15 +170,7 @@ Deno.test("watcher services with packets: VIP from both nodes, readiness, reject
   } finally {
     ac.abort();
     await watcher?.catch(() => {});
-    for (const c of servers) {
-      try {
-        c.kill("SIGKILL");
-      } catch { /* gone */ }
-      await c.status;
-    }
-    for (const ns of cleanup.reverse()) {
-      await runner.run(["ip", "netns", "delete", ns], { check: false });
-    }
+    await stopAndRemove(servers, cleanup);
     nb.close();
     http[Symbol.dispose]?.();
     await emu.close();
