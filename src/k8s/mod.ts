@@ -26,10 +26,11 @@
  *
  * ## Who imports what
  *
- * The CNI plugin must not load client-node (365 ms, 115 MiB): it imports
- * `pod_annotation_reader.ts`, `http.ts` and `connection.ts` directly, never this
- * module, which re-exports the client-node parts too. `connection.ts` loads client-node
- * lazily, only to parse a kubeconfig.
+ * The CNI plugin must not load client-node (365 ms, 115 MiB): it reads the pod with
+ * its own small reader (src/cni/pod_reader.ts, a plain HTTP/1.1 GET) and never imports
+ * this module. The watcher imports the specific modules it needs (http, informer, cache,
+ * resources), not this one, which re-exports the client-node parts too. `connection.ts`
+ * loads client-node lazily, only to parse a kubeconfig.
  *
  * @module
  */
@@ -74,11 +75,6 @@ export {
   type WatchEvent,
 } from "./informer.ts";
 export { createInformer, type TypedInformerOptions } from "./informers.ts";
-export {
-  readPodAnnotations,
-  type WaitAnnotationOptions,
-  waitForPodAnnotation,
-} from "./pod_annotation_reader.ts";
 export {
   apiVersionOf,
   collectionPath,
