@@ -32,7 +32,11 @@ tests() {   # tests NAME ARGS...: a deno test run; its cases are counted
   echo "$( [ $rc = 0 ] && echo ok || echo FAIL)   $name: $p passed, $f failed ($((SECONDS-t0)) s)"
   if [ $rc -ne 0 ]; then
     failures+=("$name")
-    grep -E '^(FAILED|ERRORS)' -A 200 "$LOGS/$name.log" | head -n 120
+    # deno prints " ERRORS " (each failure with its stack) and " FAILURES " (their names)
+    # before its summary; show both, the names first, so CI's output says what failed.
+    sed -n '/^ FAILURES *$/,/^\(ok\|FAILED\) | /p' "$LOGS/$name.log"
+    sed -n '/^ ERRORS *$/,/^ FAILURES *$/p' "$LOGS/$name.log" | head -n 150
+    grep -qE '^ (ERRORS|FAILURES) *$' "$LOGS/$name.log" || tail -n 40 "$LOGS/$name.log"
   fi
 }
 
