@@ -48,11 +48,18 @@ Deno.test("watcher: pods get ports and annotations; updates and deletes follow",
   assert.equal(port.external_ids["ovn-k8s-key"], "default/web");
   assert.equal(port.external_ids["ovn-k8s-pod-uid"], env.pod("default", "web")!.metadata.uid);
   assert.equal(env.switchOf(port._uuid), "node1");
-  // Latencies on /metrics: committed and annotated now; "up" once northd would set
+  // Latencies on /metrics: committed and annotated; "up" once northd would set
   // Logical_Switch_Port.up (written here directly: no ovn-controller binds ports in this test).
-  const text = w.metrics.render();
-  assert.match(text, /^ovnk8s_pod_port_committed_seconds_count [1-9]/m);
-  assert.match(text, /^ovnk8s_pod_annotated_seconds_count [1-9]/m);
+  // The annotated latency is observed when the watcher has the PATCH's response, which
+  // may come after the store (that the test reads) took the patch: polled.
+  const text = await until(
+    "committed and annotated latencies observed",
+    () => {
+      const t = w.metrics.render();
+      return /^ovnk8s_pod_port_committed_seconds_count [1-9]/m.test(t) &&
+        /^ovnk8s_pod_annotated_seconds_count [1-9]/m.test(t) && t;
+    },
+  );
   assert.doesNotMatch(text, /^ovnk8s_pod_port_up_seconds_count [1-9]/m);
   await env.nb.transact([{
     op: "update",
@@ -76,7 +83,9 @@ Deno.test("watcher: pods get ports and annotations; updates and deletes follow",
     { spec: { nodeName: "node2" } },
   );
   await until("pending annotated", () => annotationOf(env.pod("default", "pending")));
-  assert.equal(env.switchOf(env.port("default_pending")!._uuid), "node2");
+  // The test's own NB monitor may show the port after the annotation (another session).
+  const pending = await until("port default_pending", () => env.port("default_pending"));
+  assert.equal(env.switchOf(pending._uuid), "node2");
 
   // Delete: port removed, address released (the next pod gets it back).
   env.deletePod("default", "web");
@@ -151,7 +160,7 @@ Deno.test("watcher: a full node subnet leaves the pod without port, with an Even
   const victim = [0, 1, 2, 3, 4].find((i) => i !== left)!;
   env.deletePod("default", `p${victim}`);
   await until("waiting pod annotated", () => annotationOf(env.pod("default", `p${left}`)));
-  assert.ok(env.port(`default_p${left}`));
+  await until(`port default_p${left}`, () => env.port(`default_p${left}`));
 });
 
 Deno.test("watcher: restart deletes stale ports, then a restart with nothing changed writes nothing", async () => {
@@ -172,7 +181,8 @@ Deno.test("watcher: restart deletes stale ports, then a restart with nothing cha
     "stale ports gone and new ones there",
     () =>
       !env.port("default_p0") && !env.port("default_p1") && !env.port("default_p2") &&
-      annotationOf(env.pod("default", "n1")) && annotationOf(env.pod("default", "n2")),
+      annotationOf(env.pod("default", "n1")) && annotationOf(env.pod("default", "n2")) &&
+      env.port("default_n1") && env.port("default_n2"),
   );
   assert.equal(env.podPorts().length, 19);
   await w2.stop();
