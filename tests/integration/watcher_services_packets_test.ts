@@ -40,6 +40,26 @@ import {
 import { addNodes } from "./watcher_env.ts";
 
 const SERVICES = findResource("services")!;
+
+/**
+ * Waits until every hypervisor installed the NB contents as of now, as
+ * `ovn-nbctl --wait=hv sync` does: bumps `NB_Global.nb_cfg`, then waits for `hv_cfg`
+ * (northd writes it once every chassis reported the flows of that version installed).
+ */
+async function untilHypervisorsCaughtUp(nb: OvsdbClient<NbTables>): Promise<void> {
+  const read = async () =>
+    (await nb.transact([{ op: "select", table: "NB_Global", where: [] }]))[0]?.rows?.[0] as
+      | { nb_cfg: number; hv_cfg: number }
+      | undefined;
+  await until("the NB_Global row (made by northd)", async () => (await read()) !== undefined);
+  const [, sel] = await nb.transact([
+    { op: "mutate", table: "NB_Global", where: [], mutations: [["nb_cfg", "+=", 1]] },
+    { op: "select", table: "NB_Global", where: [], columns: ["nb_cfg"] },
+  ]);
+  const want = (sel?.rows?.[0] as { nb_cfg: number } | undefined)?.nb_cfg;
+  assert.ok(want !== undefined, "NB_Global.nb_cfg after the bump");
+  await until(`hv_cfg to reach nb_cfg ${want}`, async () => (await read())!.hv_cfg >= want, 30_000);
+}
 const SLICES = findResource("endpointslices", "discovery.k8s.io")!;
 
 Deno.test("watcher services with packets: VIP from both nodes, readiness, reject without endpoints", async () => {
@@ -121,6 +141,17 @@ Deno.test("watcher services with packets: VIP from both nodes, readiness, reject
       }]))[0]?.rows?.[0] as { vips: Record<string, string> } | undefined;
       return lb?.vips[`${web}:80`] === `${srv1.ip}:8080`;
     }, 30_000);
+    await until("the empty service's VIP, without backends", async () => {
+      const lb = (await nb.transact([{
+        op: "select",
+        table: "Load_Balancer",
+        where: [["name", "==", "Service_default/empty_tcp"]],
+      }]))[0]?.rows?.[0] as { vips: Record<string, string> } | undefined;
+      return lb?.vips[`${empty}:80`] === "";
+    }, 30_000);
+    // NB changed; the datapath follows through northd, SB and both ovn-controllers.
+    // Until they installed it, a new connection may still be balanced to srv2.
+    await untilHypervisorsCaughtUp(nb);
     for (let i = 0; i < 6; i++) {
       for (const cli of [cli1, cli2]) {
         const r = await until(`${cli.name} -> ${web}`, async () => {
@@ -132,6 +163,7 @@ Deno.test("watcher services with packets: VIP from both nodes, readiness, reject
     }
 
     // No endpoints: refused at once (curl 7 = could not connect), not a timeout (28).
+    // (Its VIP was in NB and on both hypervisors as of the sync above.)
     for (const cli of [cli1, cli2]) {
       const r = await get(cli, empty);
       assert.equal(r.code, 7, `${cli.name} -> ${empty} without endpoints: curl exit ${r.code}`);
