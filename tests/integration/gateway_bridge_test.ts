@@ -39,7 +39,7 @@ import {
   addPod,
   gatewayInit,
   get,
-  nbVersions,
+  nbSnapshot,
   ovnK8sIn,
   runner,
   serveHttp,
@@ -185,7 +185,7 @@ Deno.test("nics-to-bridge, gateway-init on a shared bridge, gateway-helper flows
       "external_ids:ovn-k8s-gateway-ip=198.51.100.11/24",
       `external_ids:ovn-k8s-gateway-nexthop=${ext.ip}`,
     ]);
-    const before = await nbVersions(nb);
+    const before = await nbSnapshot(nb);
     const tmp = await Deno.makeTempDir({ prefix: "ovnk8s-gwb-" });
     const run = await ovnK8sIn(n1, [
       "run",
@@ -199,7 +199,7 @@ Deno.test("nics-to-bridge, gateway-init on a shared bridge, gateway-helper flows
     ]).finally(() => Deno.remove(tmp, { recursive: true }));
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /run: roles gateway initialised/);
-    assert.equal(await nbVersions(nb), before, "run --once rewrote the gateway");
+    assert.equal(await nbSnapshot(nb), before, "run --once rewrote the gateway");
     await until(
       "ovn-controller's patch port on breth2",
       async () =>

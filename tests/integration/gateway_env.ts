@@ -232,8 +232,26 @@ export function gatewayInit(n: LabNode, args: string[]) {
   return ovnK8sIn(n, ["gateway-init", "--ovs-db", `unix:${n.ovsDbSock}`, ...args]);
 }
 
-/** A count of NB rows per table (to show that a run wrote nothing). */
-export async function nbVersions(nb: OvsdbClient<NbTables>): Promise<string> {
+/**
+ * NB columns that ovn-northd writes, not gateway-init: the port's `up` (set from the SB
+ * binding whenever ovn-controller claims or releases it, so it can change well after
+ * `ovn-installed` was seen), allocated `dynamic_addresses` and `tag`, and a router port's
+ * delegated `ipv6_prefix`.
+ */
+const NORTHD_COLUMNS: Record<string, readonly string[]> = {
+  Logical_Switch_Port: ["up", "dynamic_addresses", "tag"],
+  Logical_Router_Port: ["ipv6_prefix"],
+};
+
+/**
+ * The NB rows a gateway run may write, every column but the ones ovn-northd owns, per
+ * table (to show that a run wrote nothing: ovsdb-server drops an update that changes no
+ * column, so a real write changes this, and a re-created row changes its `_uuid`).
+ *
+ * @param nb the NB client
+ * @returns a comparable text
+ */
+export async function nbSnapshot(nb: OvsdbClient<NbTables>): Promise<string> {
   const tables = [
     "Logical_Router",
     "Logical_Router_Port",
@@ -243,12 +261,15 @@ export async function nbVersions(nb: OvsdbClient<NbTables>): Promise<string> {
     "Logical_Switch",
     "Logical_Switch_Port",
   ];
-  const r = await nb.transact(
-    tables.map((t) => ({ op: "select", table: t, where: [], columns: ["_uuid", "_version"] })),
-  );
-  return JSON.stringify(
-    r.map((x) => (x.rows ?? []).map((row) => `${row["_uuid"]}@${row["_version"]}`).sort()),
-  );
+  const r = await nb.transact(tables.map((t) => ({ op: "select", table: t, where: [] })));
+  return JSON.stringify(r.map((x, i) =>
+    (x.rows ?? []).map((row) => {
+      const kept = Object.entries(row).filter(([col]) =>
+        col !== "_version" && !(NORTHD_COLUMNS[tables[i]!] ?? []).includes(col)
+      ).sort(([a], [b]) => a.localeCompare(b));
+      return JSON.stringify(kept);
+    }).sort()
+  ));
 }
 
 /**

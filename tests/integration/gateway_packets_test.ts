@@ -38,7 +38,7 @@ import {
   addPod,
   gatewayInit,
   get,
-  nbVersions,
+  nbSnapshot,
   type NsHost,
   serveHttp,
   stopAndRemove,
@@ -72,7 +72,7 @@ Deno.test("gateway-init with packets: SNAT egress, two gateways with rampout, re
     await lab.prePing();
 
     // 1. Bad input: exit 2, a message naming the input, nothing written.
-    const before = await nbVersions(nb);
+    const before = await nbSnapshot(nb);
     const base = ["--node-name", "node1", "--cluster-ip-subnet", "10.244.0.0/16"];
     const bad: Array<[string[], RegExp]> = [
       [[...base, "--physical-ip", "198.51.100.11/24"], /neither --physical-interface/],
@@ -139,7 +139,7 @@ Deno.test("gateway-init with packets: SNAT egress, two gateways with rampout, re
       assert.equal(r.code, 2, `gateway-init ${args.join(" ")}: exit ${r.code}\n${r.stderr}`);
       assert.match(r.stderr, message);
     }
-    assert.equal(await nbVersions(nb), before, "bad input wrote to NB");
+    assert.equal(await nbSnapshot(nb), before, "bad input wrote to NB");
     assert.match(
       (await n1.exec(["ip", "-4", "addr", "show", "dev", "eth2"])).stdout,
       /198\.51\.100\.11/,
@@ -171,11 +171,11 @@ Deno.test("gateway-init with packets: SNAT egress, two gateways with rampout, re
     await egress(p1, "198.51.100.11");
     await egress(p2, "198.51.100.11");
     await egress(p3, "198.51.100.11");
-    const settled = await nbVersions(nb);
+    const settled = await nbSnapshot(nb);
     const again = await gatewayInit(n1, g1);
     assert.equal(again.code, 0, again.stderr);
     assert.match(again.stdout, /nb-writes=0 ovs-writes=0 host-writes=0/);
-    assert.equal(await nbVersions(nb), settled, "an unchanged re-run wrote to NB");
+    assert.equal(await nbSnapshot(nb), settled, "an unchanged re-run wrote to NB");
 
     // 3. A second gateway with rampout for node3's subnet.
     const g2 = [
