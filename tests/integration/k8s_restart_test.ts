@@ -20,37 +20,71 @@ import {
 const PODS = findResource("pods")!;
 const CLI = new URL("../../src/k8s/emulator/cli.ts", import.meta.url).pathname;
 
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
+/**
+ * A free port below the kernel's ephemeral range: the restarted emulator must get the
+ * first one's port back, seconds after it died, and a port of the ephemeral range may
+ * meanwhile become the local port of any outgoing connection on this machine (even of the
+ * informer's own reconnects to it), and then cannot be bound.
+ */
+function freePortOutsideEphemeralRange(): number {
+  const [low] = Deno.readTextFileSync("/proc/sys/net/ipv4/ip_local_port_range").trim().split(
+    /\s+/,
+  ).map(Number);
+  const top = Math.min(low ?? 32768, 32768);
+  for (let i = 0; i < 200; i++) {
+    const port = 20000 + Math.floor(Math.random() * (top - 20000));
+    try {
+      Deno.listen({ hostname: "127.0.0.1", port }).close();
+      return port;
+    } catch { /* taken: try another */ }
+  }
+  throw new Error(`Cannot find a free port between 20000 and ${top} on 127.0.0.1`);
 }
 
-/** Starts the emulator CLI and waits for its URL on stdout. */
-async function spawnEmulator(port: number, stateFile: string) {
+/**
+ * Starts the emulator CLI on `port` (0: a free one it binds) and waits for its URL on
+ * stdout.
+ */
+async function spawnEmulator(port: number, stateFile: string, extra: string[] = []) {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", CLI, "--listen", `127.0.0.1:${port}`, "--state-file", stateFile],
+    args: [
+      "run",
+      "--allow-all",
+      CLI,
+      "--listen",
+      `127.0.0.1:${port}`,
+      "--state-file",
+      stateFile,
+      ...extra,
+    ],
     stdout: "piped",
     stderr: "null",
   }).spawn();
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let out = "";
-  const deadline = Date.now() + 30_000;
-  while (!out.includes("\n")) {
-    const r = await Promise.race([
-      reader.read(),
-      new Promise<never>((_, rej) =>
-        setTimeout(() => rej(new Error("emulator did not start")), deadline - Date.now())
-      ),
-    ]);
-    if (r.done) throw new Error(`emulator exited early: ${out}`);
-    out += r.value;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, rej) => {
+    timer = setTimeout(() => rej(new Error("emulator did not start within 30 s")), 30_000);
+  });
+  try {
+    while (!out.includes("\n")) {
+      const r = await Promise.race([reader.read(), timeout]);
+      if (r.done) throw new Error(`emulator exited early: ${out}`);
+      out += r.value;
+    }
+  } catch (err) {
+    child.kill("SIGKILL");
+    await child.status;
+    throw err;
+  } finally {
+    clearTimeout(timer);
   }
   reader.releaseLock();
   void child.stdout.cancel().catch(() => {});
-  assert.equal(out.trim(), `http://127.0.0.1:${port}`);
-  return child;
+  const m = /^http:\/\/127\.0\.0\.1:(\d+)$/.exec(out.trim());
+  assert.ok(m, `emulator printed ${JSON.stringify(out)}, not its URL`);
+  if (port !== 0) assert.equal(Number(m[1]), port);
+  return { child, port: Number(m[1]) };
 }
 
 async function until(what: string, fn: () => boolean, timeoutMs = 30_000): Promise<void> {
@@ -64,12 +98,12 @@ async function until(what: string, fn: () => boolean, timeoutMs = 30_000): Promi
 Deno.test("Informer survives a SIGKILLed emulator process and re-lists exactly what changed", async () => {
   const dir = await Deno.makeTempDir({ prefix: "ovnk8s-k8s-restart-" });
   const state = `${dir}/state.json`;
-  const port = freePort();
+  const port = freePortOutsideEphemeralRange();
   const children: Deno.ChildProcess[] = [];
   const ac = new AbortController();
   let running: Promise<void> | undefined;
   try {
-    children.push(await spawnEmulator(port, state));
+    children.push((await spawnEmulator(port, state)).child);
     using http = new KubeHttp(
       makeConnection({ server: `http://127.0.0.1:${port}`, source: "test" }),
     );
@@ -96,13 +130,16 @@ Deno.test("Informer survives a SIGKILLed emulator process and re-lists exactly w
     events.length = 0;
     await until("the watch is open", () => informer.stats.watches >= 1);
 
+    const failuresBefore = informer.stats.failures;
     children[0]!.kill("SIGKILL");
     await children[0]!.status;
-    await until("the informer notices the dead server", () => informer.stats.failures >= 1);
+    await until(
+      "the informer notices the dead server",
+      () => informer.stats.failures > failuresBefore,
+    );
 
     // Changes through another server process on the same state, on another port.
-    const otherPort = freePort();
-    const other = await spawnEmulator(otherPort, state);
+    const { child: other, port: otherPort } = await spawnEmulator(0, state);
     children.push(other);
     using http2 = new KubeHttp(
       makeConnection({ server: `http://127.0.0.1:${otherPort}`, source: "test" }),
@@ -126,7 +163,7 @@ Deno.test("Informer survives a SIGKILLed emulator process and re-lists exactly w
     assert.deepEqual(events, [], "nothing was delivered while the server was away");
 
     const listsBefore = informer.stats.lists;
-    children.push(await spawnEmulator(port, state));
+    children.push((await spawnEmulator(port, state)).child);
     await until("the re-list", () => informer.stats.lists > listsBefore && events.length >= 4);
     assert.deepEqual(events.sort(), ["add d", "delete b", "update a", "update c"]);
     assert.deepEqual(informer.cache.keys().sort(), ["default/a", "default/c", "default/d"]);
@@ -146,8 +183,11 @@ Deno.test("Informer survives a SIGKILLed emulator process and re-lists exactly w
 
 Deno.test("Informer notices a frozen emulator process (half-open) within its idle bound", async () => {
   const dir = await Deno.makeTempDir({ prefix: "ovnk8s-k8s-freeze-" });
-  const port = freePort();
-  const child = await spawnEmulator(port, `${dir}/state.json`);
+  // Bookmarks well within the idle bound: a live server's watch does not go quiet.
+  const { child, port } = await spawnEmulator(0, `${dir}/state.json`, [
+    "--bookmark-interval-ms",
+    "300",
+  ]);
   const ac = new AbortController();
   let running: Promise<void> | undefined;
   let stopped = false;
@@ -167,11 +207,14 @@ Deno.test("Informer notices a frozen emulator process (half-open) within its idl
     );
     running = informer.run(ac.signal);
     await informer.synced;
+    const failuresBefore = informer.stats.failures;
     child.kill("SIGSTOP");
     stopped = true;
     await until(
-      "the idle bound to fire",
-      () => /went quiet for 1500 ms/.test(informer.stats.lastError ?? ""),
+      "the idle bound to fire after the freeze",
+      () =>
+        informer.stats.failures > failuresBefore &&
+        /went quiet for 1500 ms/.test(informer.stats.lastError ?? ""),
     );
     child.kill("SIGCONT");
     stopped = false;
