@@ -30,6 +30,8 @@ interface Pod {
   cid: string;
   netns: string;
   annotate: boolean;
+  /** Annotate the pod 0.5 s after its first read. */
+  annotateLater?: boolean;
 }
 
 async function pollUntil(what: string, fn: () => Promise<boolean>, timeoutMs = 20_000) {
@@ -55,6 +57,11 @@ Deno.test("cni plugin: ADD, CHECK, chaining, DEL and rollback on real OVS/OVN", 
       apiLog.push(`${req.headers.get("authorization")} ${new URL(req.url).pathname}`);
       const pod = m && m[1] === "default" ? pods.get(m[2]!) : undefined;
       if (!pod) return new Response('{"kind":"Status","code":404}', { status: 404 });
+      if (!pod.annotate && pod.annotateLater) {
+        // The watcher "annotates" only after the plugin has read the pod without it.
+        delete pod.annotateLater;
+        setTimeout(() => pod.annotate = true, 500);
+      }
       const annotations: Record<string, string> = pod.annotate
         ? {
           ovn: JSON.stringify({
@@ -212,7 +219,7 @@ Deno.test("cni plugin: ADD, CHECK, chaining, DEL and rollback on real OVS/OVN", 
           `- context:\n    cluster: lab\n    user: u\n  name: lab\ncurrent-context: lab\n` +
           `users:\n- name: u\n  user:\n    token: tok-kc\n`,
       );
-      setTimeout(() => p2.annotate = true, 1500);
+      p2.annotateLater = true;
       const conf = { ...base, kubeconfig: kc, ovsDriver: "ovs-vsctl" };
       const r = await cni("ADD", p2, conf);
       assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
