@@ -25,6 +25,9 @@ Deno.test("watcher: without Node objects every node switch is kept", async () =>
   await using w = await env.startWatcher();
   env.createPod("default", "p", "node3");
   await until("p annotated", () => annotationOf(env.pod("default", "p")));
+  // The monitor stream is in commit order: once it shows p's port, it showed any switch
+  // deletion the repair made before it.
+  await until("port default_p", () => env.port("default_p"));
   assert.deepEqual(switches(env), ["node1", "node2", "node3"]);
   void w;
 });
