@@ -7,14 +7,8 @@ import assert from "node:assert/strict";
 import { pidAlive, runCommand as run } from "../helpers/command.ts";
 import { snapshotFiles } from "../helpers/fs_snapshot.ts";
 import { runOvnK8s, spawnOvnK8s } from "../helpers/ovn_k8s_process.ts";
+import { freePort } from "../helpers/ovsdb_server.ts";
 import { makeTestPki } from "../helpers/pki.ts";
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
 
 async function pollUntil(what: string, fn: () => Promise<boolean> | boolean, ms = 30_000) {
   const deadline = Date.now() + ms;
