@@ -145,6 +145,16 @@ Deno.test("central listens on pssl with key, cert and CA; clients need a signed 
   const plain = await run(["ovsdb-client", "--timeout=3", "list-dbs", `tcp:127.0.0.1:${c.nbPort}`]);
   assert.notEqual(plain.code, 0);
 
+  // northd writes NB_Global and SB_Global once it has connected, which may come after
+  // `central` returned: wait for it (nb_cfg through SB and back) before the snapshot.
+  const sync = await run([
+    "ovn-nbctl",
+    `--db=unix:${c.root}/run/ovnnb_db.sock`,
+    "--timeout=30",
+    "--wait=sb",
+    "sync",
+  ]);
+  assert.equal(sync.code, 0, sync.stderr);
   const filesBefore = await snapshotFiles(`${c.root}/data`);
   const second = await runOvnK8s(["central", "--one-shot", ...c.flags, ...ssl]);
   assert.equal(second.code, 0, second.stderr);
