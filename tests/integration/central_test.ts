@@ -181,7 +181,14 @@ Deno.test("central in the foreground restarts a killed daemon and stops all on S
       const pid = c.pids()[1]!;
       return pid !== sbPid && pid !== 0 && pidAlive(pid);
     });
-    const sb = await run(["ovsdb-client", "--timeout=10", "list-dbs", `tcp:127.0.0.1:${c.sbPort}`]);
+    // ovsdb-server writes its pidfile before it opens its remotes: poll until it serves.
+    let sb = { code: -1, stdout: "", stderr: "" };
+    await pollUntil("the restarted SB server to serve on its tcp port", async () => {
+      sb = await run(["ovsdb-client", "--timeout=10", "list-dbs", `tcp:127.0.0.1:${c.sbPort}`]);
+      return sb.code === 0;
+    }).catch((err) => {
+      throw new Error(`${(err as Error).message}: ${sb.stderr}`);
+    });
     assert.match(sb.stdout, /OVN_Southbound/);
     const restarted = c.pids();
     child.kill("SIGTERM");
