@@ -44,6 +44,7 @@ import {
   tunnelRemotes,
 } from "./_ovsdb_io.ts";
 import {
+  lockUnderlay,
   MAX_NODES,
   pickUnderlay,
   planUnderlay,
@@ -75,6 +76,8 @@ export interface LabOptions {
   timeoutMs?: number;
   /** Called with a one-line message at each step. */
   onProgress?: (message: string) => void;
+  /** The lock file serialising the underlay choice (default `/run/ovn-k8s-sandbox-underlay.lock`). */
+  underlayLock?: string;
 }
 
 /** What `lab.json` in the state directory records. */
@@ -442,6 +445,33 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
         "run `ovn-k8s sandbox down` or choose another prefix",
     );
   }
+  // Held until this lab's root address is on the underlay (see bringUp), so that labs
+  // starting at the same time never pick the same free /24.
+  const releaseUnderlay = await lockUnderlay(opts.underlayLock);
+  try {
+    return await startLocked(
+      opts,
+      { runner, log, progress, timeoutMs, prefix, count },
+      releaseUnderlay,
+    );
+  } finally {
+    releaseUnderlay();
+  }
+}
+
+async function startLocked(
+  opts: LabOptions,
+  o: {
+    runner: Runner;
+    log: Logger;
+    progress: (m: string) => void;
+    timeoutMs: number;
+    prefix: string;
+    count: number;
+  },
+  releaseUnderlay: () => void,
+): Promise<Lab> {
+  const { runner, log, progress, timeoutMs, prefix, count } = o;
   const root = new HostNet(runner);
   const routes = await root.routes();
   const addrs = (await root.addresses()).map((a) => a.cidr);
@@ -479,7 +509,7 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
   await writeAtomic(`${dir}/${STATE_FILE}`, JSON.stringify(state, null, 2) + "\n");
   const lab = new Lab(dir, state, { runner, procs: systemProcesses(runner), log });
   try {
-    await bringUp(lab, runner, { timeoutMs, progress });
+    await bringUp(lab, runner, { timeoutMs, progress, underlayClaimed: releaseUnderlay });
   } catch (err) {
     await lab.down().catch((e) => log.error("cleanup after failed start failed", { err: e }));
     throw err;
@@ -518,7 +548,7 @@ export async function openLab(
 async function bringUp(
   lab: Lab,
   runner: Runner,
-  o: { timeoutMs: number; progress: (m: string) => void },
+  o: { timeoutMs: number; progress: (m: string) => void; underlayClaimed: () => void },
 ): Promise<void> {
   const t0 = performance.now();
   const u = lab.underlay;
@@ -532,6 +562,7 @@ async function bringUp(
   await ul.linkUp("root", { master: "br-ul" });
   await ul.txOffloadOff("root");
   await root.addAddress(lab.rootLink, `${u.rootIp}/${u.prefix}`);
+  o.underlayClaimed(); // the /24 is now among this machine's addresses: others skip it
   await root.linkUp(lab.rootLink);
   await root.txOffloadOff(lab.rootLink);
 

@@ -112,3 +112,34 @@ function toCidr(text: string): Ipv4Cidr | undefined {
     return undefined;
   }
 }
+
+/**
+ * The machine-wide lock that concurrent sandboxes hold from reading the routes until
+ * their root-namespace address is on the chosen underlay (without it two sandboxes
+ * starting at once could both find the same /24 free).
+ */
+export const UNDERLAY_LOCK = "/run/ovn-k8s-sandbox-underlay.lock";
+
+/**
+ * Takes an exclusive `flock` on `path` (created when missing), waiting for the holder.
+ * The kernel releases it when the process exits, so a crashed holder blocks nobody.
+ *
+ * @param path the lock file
+ * @returns a function that releases the lock (idempotent)
+ * @throws {Deno.errors.PermissionDenied} when the file cannot be opened (run as root)
+ */
+export async function lockUnderlay(path: string = UNDERLAY_LOCK): Promise<() => void> {
+  const file = await Deno.open(path, { create: true, write: true });
+  try {
+    await file.lock(true);
+  } catch (err) {
+    file.close();
+    throw err;
+  }
+  let held = true;
+  return () => {
+    if (!held) return;
+    held = false;
+    file.close(); // closing the last descriptor releases the flock
+  };
+}

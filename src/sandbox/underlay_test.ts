@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { Ipv4Cidr } from "../net/mod.ts";
-import { pickUnderlay, planUnderlay, UNDERLAY_POOL, underlayCollisions } from "./underlay.ts";
+import {
+  lockUnderlay,
+  pickUnderlay,
+  planUnderlay,
+  UNDERLAY_POOL,
+  underlayCollisions,
+} from "./underlay.ts";
 
 Deno.test("planUnderlay() puts root at .1, central at .2 and node i at .10+i", () => {
   const p = planUnderlay(Ipv4Cidr.parse("172.31.5.0/24"));
@@ -43,4 +49,31 @@ Deno.test("pickUnderlay() fails with the fix when the whole pool is routed", () 
     () => pickUnderlay([{ dst: "172.16.0.0/12", dev: "vpn0" }], [], "x"),
     /every \/24 of 172\.31\.0\.0\/16 collides .*pass --underlay/,
   );
+});
+
+Deno.test("lockUnderlay() lets one holder at a time pick, the next after release", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = `${dir}/underlay.lock`;
+    const order: string[] = [];
+    const release1 = await lockUnderlay(path);
+    order.push("first locked");
+    const second = lockUnderlay(path).then((release) => {
+      order.push("second locked");
+      return release;
+    });
+    // The second waits while the first holds it (a few turns of the event loop and a
+    // blocking flock on another thread: it must still be waiting).
+    await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(order, ["first locked"]);
+    order.push("first released");
+    release1();
+    release1(); // idempotent
+    const release2 = await second;
+    assert.deepEqual(order, ["first locked", "first released", "second locked"]);
+    release2();
+    (await lockUnderlay(path))();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

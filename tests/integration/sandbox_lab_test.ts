@@ -5,7 +5,7 @@
  * Needs root, OVS and OVN.
  */
 import assert from "node:assert/strict";
-import { openLab, startLab } from "../../src/sandbox/mod.ts";
+import { openLab, pickUnderlay, startLab } from "../../src/sandbox/mod.ts";
 import { silentLogger } from "../../src/log/mod.ts";
 import { pidAlive, runCommand as run } from "../helpers/command.ts";
 
@@ -129,8 +129,12 @@ Deno.test("startLab() registers 3 chassis with netdev br-int and geneve tunnels;
 });
 
 Deno.test("startLab() instances coexist on distinct underlays; openLab() reopens one and down() removes only it", async () => {
+  // Two prefixes whose first choice of underlay is the same /24: started at the same
+  // time, the second must still end up on another one.
   const pa = uniquePrefix("la");
-  const pb = uniquePrefix("lb");
+  const first = (p: string) => pickUnderlay([], [], p).toString();
+  let pb = uniquePrefix("lb");
+  while (first(pb) !== first(pa)) pb = uniquePrefix("lb");
   const [a, b] = await Promise.all([
     startLab({ nodes: 1, prefix: pa, log: silentLogger }),
     startLab({ nodes: 1, prefix: pb, log: silentLogger }),
