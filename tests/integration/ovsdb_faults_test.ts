@@ -103,7 +103,7 @@ function fakeServer(opts: FakeOptions = {}) {
   };
 }
 
-async function poll(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+async function poll(cond: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!cond()) {
     if (Date.now() > end) throw new Error(`Timed out waiting for ${what}`);
@@ -188,8 +188,9 @@ Deno.test("OvsdbClient.connect() times out clearly when nothing listens", async 
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (l.addr as Deno.NetAddr).port;
   l.close();
+  // The deadline must leave room for the first attempt to fail (its error is reported).
   await assert.rejects(
-    OvsdbClient.connect({ remotes: `tcp:127.0.0.1:${port}`, database: "Test_DB", timeoutMs: 500 }),
+    OvsdbClient.connect({ remotes: `tcp:127.0.0.1:${port}`, database: "Test_DB", timeoutMs: 2000 }),
     (e: unknown) =>
       e instanceof OvsdbError && e.kind === "connect" && e.message.includes(`127.0.0.1:${port}`) &&
       /refused/i.test(e.message),
