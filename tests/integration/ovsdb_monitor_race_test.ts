@@ -82,7 +82,7 @@ Deno.test("OvsdbClient.monitor() right after an insert keeps the change another 
   }
 });
 
-async function waitUntil(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+async function waitUntil(cond: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!cond()) {
     if (Date.now() > end) throw new Error(`Timed out waiting for ${what}`);
