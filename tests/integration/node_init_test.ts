@@ -114,7 +114,7 @@ async function nbVersions(nb: string): Promise<Map<string, string>> {
   await using db = await OvsdbClient.connect({
     remotes: nb,
     database: "OVN_Northbound",
-    timeoutMs: 5000,
+    timeoutMs: 30_000,
   });
   const tables = ["Logical_Router", "Logical_Router_Port", "Logical_Switch", "Logical_Switch_Port"];
   const res = await db.transact(tables.map((t) => ({
@@ -141,7 +141,7 @@ async function nbSelect(nb: string, table: string, name: string): Promise<Record
   await using db = await OvsdbClient.connect({
     remotes: nb,
     database: "OVN_Northbound",
-    timeoutMs: 5000,
+    timeoutMs: 30_000,
   });
   const [r] = await db.transact([{ op: "select", table, where: [["name", "==", name]] }]);
   const row = r?.rows?.[0];
@@ -154,7 +154,7 @@ const masterArgs = (h: Host, extra: string[] = []) => [
   "--cluster-ip-subnet=192.168.0.0/16",
   "--master-switch-subnet=192.168.1.0/24",
   "--node-name=K8sMaster",
-  "--nb-timeout=5",
+  "--nb-timeout=30",
   ...extra,
 ];
 
@@ -199,7 +199,7 @@ Deno.test("master-init and minion-init build the original's objects; re-runs wri
     await using ovs = await OvsdbClient.connect({
       remotes: m.ovsDb,
       database: "Open_vSwitch",
-      timeoutMs: 5000,
+      timeoutMs: 30_000,
     });
     const [ifr] = await ovs.transact([{
       op: "select",
@@ -296,7 +296,7 @@ Deno.test("master-init and minion-init reject bad input with exit 2 and write no
         "node-name": "node2",
         "cni-bin-dir": `${host.dir}/bin`,
         "cni-conf-dir": `${host.dir}/net.d`,
-        "nb-timeout": "2",
+        "nb-timeout": "30",
         ...over,
       };
       return Object.entries(base).filter(([, v]) => v !== "-").map(([k, v]) => `--${k}=${v}`);
@@ -356,7 +356,7 @@ Deno.test("master-init and minion-init reject bad input with exit 2 and write no
     await using bareOvs = await OvsdbClient.connect({
       remotes: bare.ovsDb,
       database: "Open_vSwitch",
-      timeoutMs: 5000,
+      timeoutMs: 30_000,
     });
     await bareOvs.transact([{
       op: "insert",
@@ -389,7 +389,7 @@ Deno.test("master-init and minion-init reject bad input with exit 2 and write no
     await using ovs = await OvsdbClient.connect({
       remotes: h.ovsDb,
       database: "Open_vSwitch",
-      timeoutMs: 5000,
+      timeoutMs: 30_000,
     });
     const [ifs] = await ovs.transact([{
       op: "select",
@@ -460,7 +460,7 @@ Deno.test("--node-subnet auto gives nodes initialising at once different subnets
     await using db = await OvsdbClient.connect({
       remotes: nb,
       database: "OVN_Northbound",
-      timeoutMs: 5000,
+      timeoutMs: 30_000,
     });
     const stale = parseNbState(await db.transact(nbStateReadOps("late")));
     await db.transact([{
@@ -577,7 +577,7 @@ Deno.test("run reads roles from external_ids, infers the rest, and fails clearly
     await using ovs = await OvsdbClient.connect({
       remotes: none.ovsDb,
       database: "Open_vSwitch",
-      timeoutMs: 5000,
+      timeoutMs: 30_000,
     });
     await ovs.transact([{ op: "insert", table: "Open_vSwitch", row: {} }]);
     const err = await runRun([`--ovs-db=${none.ovsDb}`, "--once"], ctx(), deps(none)).then(
@@ -777,7 +777,7 @@ Deno.test("a cluster made by the original keeps its router, names and MACs", asy
     await using ovs = await OvsdbClient.connect({
       remotes: m.ovsDb,
       database: "Open_vSwitch",
-      timeoutMs: 5000,
+      timeoutMs: 30_000,
     });
     const [ifr] = await ovs.transact([{
       op: "select",
