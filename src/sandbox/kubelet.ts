@@ -13,7 +13,7 @@
  *
  * For a deleted pod (or one recreated under the same name, seen as a new uid): the
  * command and anything else in the namespace is killed, CNI DEL is called, the
- * namespace deleted.
+ * namespace deleted; a pod created again under that name is set up only after that.
  *
  * Each pod's record (`pods/<namespace>_<name>.json`: netns, IP, container id) lets
  * `ovn-k8s sandbox exec` find the namespace from another process.
@@ -245,6 +245,8 @@ export function nodeReadyCondition(
 export class Kubelet {
   readonly #o: KubeletOptions;
   readonly #pods = new Map<string, PodState>();
+  /** Teardowns of deleted pods still running, by key (a pod re-created under the name waits). */
+  readonly #leaving = new Map<string, Promise<void>>();
   readonly #spawn: PodSpawner;
   #slots: number;
   readonly #waiters: Array<() => void> = [];
@@ -330,7 +332,9 @@ export class Kubelet {
     const uid = p.metadata.uid ?? "";
     const cur = this.#pods.get(key);
     if (cur && cur.record.uid === uid) return;
-    const before = cur ? this.#teardown(key, cur) : Promise.resolve();
+    // The previous pod of this name goes first (its CNI DEL, then its namespace), whether
+    // seen as deleted or replaced: its port carries the same iface-id as the new one's.
+    const before = cur ? this.#teardown(key, cur) : this.#leaving.get(key) ?? Promise.resolve();
     const record: PodRecord = {
       namespace: p.metadata.namespace ?? "default",
       name: p.metadata.name ?? "",
@@ -349,7 +353,11 @@ export class Kubelet {
     const cur = this.#pods.get(key);
     if (!cur || (p.metadata.uid && cur.record.uid !== p.metadata.uid)) return;
     this.#pods.delete(key);
-    void this.#teardown(key, cur);
+    const gone = this.#teardown(key, cur);
+    this.#leaving.set(key, gone);
+    void gone.finally(() => {
+      if (this.#leaving.get(key) === gone) this.#leaving.delete(key);
+    });
   }
 
   async #limited(fn: () => Promise<void>): Promise<void> {

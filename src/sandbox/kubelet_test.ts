@@ -161,3 +161,95 @@ Deno.test("Kubelet calls CNI ADD for its node's pods, reports IP and phase, runs
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("Kubelet sets up a pod re-created under a deleted pod's name only after the old one's CNI DEL", async () => {
+  const dir = await Deno.makeTempDir();
+  await using emu = await startEmulator({});
+  using http = new KubeHttp(makeConnection({ server: emu.url, source: "test" }));
+  const ac = new AbortController();
+  try {
+    await Deno.mkdir(`${dir}/net.d`);
+    await Deno.mkdir(`${dir}/bin`);
+    await Deno.writeTextFile(`${dir}/bin/fakecni`, "");
+    await Deno.writeTextFile(
+      `${dir}/net.d/10-net.conf`,
+      '{"cniVersion":"1.0.0","name":"n","type":"fakecni"}',
+    );
+    const events: string[] = [];
+    let next = 10;
+    const runner = new FakeRunner([{
+      match: "fakecni",
+      fn: (_argv, o) => {
+        events.push(`${o.env?.CNI_COMMAND} ${o.env?.CNI_NETNS}`);
+        return o.env?.CNI_COMMAND === "ADD"
+          ? {
+            stdout: JSON.stringify({
+              cniVersion: "1.0.0",
+              ips: [{ address: `10.0.0.${next++}/24` }],
+            }),
+          }
+          : {};
+      },
+    }]);
+    // The old pod's teardown is held in its first step until the test lets it go.
+    let letGo = () => {};
+    const held = new Promise<void>((r) => letGo = r);
+    const kubelet = new Kubelet({
+      node: {
+        name: "node1",
+        netns: "t-node1",
+        ip: "172.31.1.11",
+        env: {},
+        cniConfDir: `${dir}/net.d`,
+        cniBinDir: `${dir}/bin`,
+      },
+      http,
+      runner,
+      prefix: "t",
+      podDir: `${dir}/pods`,
+      log: silentLogger,
+      spawn: () => ({ pid: 1, status: new Promise<number>(() => {}), kill: () => {} }),
+      killNetns: () => held,
+    });
+    const running = kubelet.run(ac.signal);
+    const body = {
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name: "web" },
+      spec: { nodeName: "node1", containers: [{ name: "main", image: "i" }] },
+    };
+    type P = { metadata: { uid: string }; status?: { phase?: string } };
+    const path = "/api/v1/namespaces/default/pods";
+    const old = await http.request<P>("POST", path, { body });
+    await pollUntil("the first web running", async () => {
+      const p = await http.request<P>("GET", `${path}/web`);
+      return p.status?.phase === "Running";
+    }, { timeoutMs: 10_000 });
+    await http.request("DELETE", `${path}/web`);
+    const fresh = await http.request<P>("POST", path, { body });
+    await pollUntil(
+      "the kubelet to see the new web",
+      () => Promise.resolve(kubelet.pods.get("default/web")?.uid === fresh.metadata.uid),
+      { timeoutMs: 10_000 },
+    );
+    // Time for a premature ADD of the new pod to happen (it would need one file read).
+    await new Promise((r) => setTimeout(r, 200));
+    assert.deepEqual(events.map((e) => e.split(" ")[0]), ["ADD"], "nothing until the old DEL");
+    letGo();
+    await pollUntil("the new web running", async () => {
+      const p = await http.request<P>("GET", `${path}/web`);
+      return p.status?.phase === "Running";
+    }, { timeoutMs: 10_000 });
+    const ns = (uid: string) => `/run/netns/${podNetnsName("t", uid)}`;
+    assert.deepEqual(events, [
+      `ADD ${ns(old.metadata.uid)}`,
+      `DEL ${ns(old.metadata.uid)}`,
+      `ADD ${ns(fresh.metadata.uid)}`,
+    ]);
+    ac.abort();
+    await running;
+  } finally {
+    ac.abort();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
