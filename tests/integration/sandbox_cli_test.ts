@@ -52,7 +52,9 @@ Deno.test("sandbox up, status, up again, down: the cluster summary, kubectl-read
       stdout: "piped",
       stderr: "piped",
     }).output();
-    assert.equal(new TextDecoder().decode(nodes.stdout), "node/node1\nnode/node2\n");
+    const dec = new TextDecoder();
+    assert.equal(nodes.code, 0, `kubectl get nodes: ${dec.decode(nodes.stderr)}`);
+    assert.equal(dec.decode(nodes.stdout), "node/node1\nnode/node2\n");
 
     const again = await runOvnK8s(["sandbox", "up", `--dir=${dir}`, `--prefix=${prefix}`]);
     assert.equal(again.code, 0, again.stderr);

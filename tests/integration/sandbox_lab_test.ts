@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { openLab, pickUnderlay, startLab } from "../../src/sandbox/mod.ts";
 import { silentLogger } from "../../src/log/mod.ts";
+import { pollUntil } from "../../src/daemons/mod.ts";
 import { pidAlive, runCommand as run } from "../helpers/command.ts";
 
 async function netnsWithPrefix(prefix: string): Promise<string[]> {
@@ -112,12 +113,24 @@ Deno.test("startLab() registers 3 chassis with netdev br-int and geneve tunnels;
       assert.deepEqual(rp.stdout.split("\n"), ["1", "1"]);
       const k = await n.exec(["ethtool", "-k", "eth1"]);
       assert.match(k.stdout, /^tx-checksumming: off/m);
-      // The node reaches its peers and the root namespace on the underlay.
-      const ping = await n.exec(["ping", "-c1", "-W2", lab.underlay.rootIp], { check: false });
-      assert.equal(ping.code, 0, `${n.name} -> root: ${ping.stderr}`);
+      // The node reaches the root namespace on the underlay (startLab pinged only central
+      // and the peers: this first packet may wait for ARP through the userspace bridge).
+      await pollUntil(
+        `${n.name} to ping the root namespace at ${lab.underlay.rootIp}`,
+        async () =>
+          (await n.exec(["ping", "-c1", "-W2", lab.underlay.rootIp], { check: false })).code === 0,
+        { timeoutMs: 30_000 },
+      );
     }
-    const st = await lab.status();
-    assert.equal(st.central.northd.status, "active");
+    // northd answers "standby" until it holds the SB lock (startLab does not wait for it).
+    const st = await pollUntil(
+      "northd active",
+      async () => {
+        const s = await lab.status();
+        return s.central.northd.status === "active" ? s : undefined;
+      },
+      { timeoutMs: 30_000 },
+    );
     assert.deepEqual(st.chassis.map((c) => c.name), ["node1", "node2", "node3"]);
     assert.ok(st.nodes.every((n) => n.brInt === "netdev"));
   }
