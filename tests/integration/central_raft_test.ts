@@ -85,21 +85,33 @@ Deno.test("central RAFT: 3 members form NB and SB clusters; writes and northd co
 
   // Find and kill the NB leader.
   const ctl = (i: number) => `${lab.dir}/raft/m${i}/run/ovnnb_db.ctl`;
-  let leader = -1;
-  for (let i = 0; i < 3; i++) {
-    const st = await run([
-      "ovs-appctl",
-      "--timeout=5",
-      "-t",
-      ctl(i),
-      "cluster/status",
-      "OVN_Northbound",
-    ]);
-    assert.equal(st.code, 0, st.stderr);
-    assert.match(st.stdout, /Status: cluster member/);
-    if (/^Role: leader$/m.test(st.stdout)) leader = i;
-  }
-  assert.ok(leader >= 0, "no NB leader found");
+  /** The one member (of `among`) that says it is NB leader; polled: an election may run. */
+  const nbLeader = async (among: number[]): Promise<number> => {
+    const deadline = Date.now() + 30_000;
+    let seen = "";
+    for (;;) {
+      const roles: string[] = [];
+      for (const i of among) {
+        const st = await run([
+          "ovs-appctl",
+          "--timeout=5",
+          "-t",
+          ctl(i),
+          "cluster/status",
+          "OVN_Northbound",
+        ]);
+        assert.equal(st.code, 0, st.stderr);
+        assert.match(st.stdout, /Status: cluster member/);
+        roles.push(/^Role: (\S+)$/m.exec(st.stdout)?.[1] ?? "?");
+      }
+      const leaders = among.filter((_, k) => roles[k] === "leader");
+      if (leaders.length === 1) return leaders[0]!;
+      seen = roles.join(",");
+      if (Date.now() > deadline) throw new Error(`no single NB leader among ${among}: ${seen}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  };
+  const leader = await nbLeader([0, 1, 2]);
   assert.equal(nb.remote, `tcp:${ips[leader]}:6641`, "the client should be on the leader");
   const pid = Number(await Deno.readTextFile(`${lab.dir}/raft/m${leader}/run/ovnnb_db.pid`));
   const disconnected = new Promise((resolve) => nb.on("disconnect", resolve));
@@ -132,19 +144,6 @@ Deno.test("central RAFT: 3 members form NB and SB clusters; writes and northd co
     if (!/name=after/.test(sbText)) await new Promise((r) => setTimeout(r, 200));
   }
   assert.match(sbText, /name=after/, "northd did not translate the switch written after failover");
-  // A surviving member is the new leader.
-  const survivors = [0, 1, 2].filter((i) => i !== leader);
-  let newLeader = false;
-  for (const i of survivors) {
-    const st = await run([
-      "ovs-appctl",
-      "--timeout=5",
-      "-t",
-      ctl(i),
-      "cluster/status",
-      "OVN_Northbound",
-    ]);
-    if (/^Role: leader$/m.test(st.stdout)) newLeader = true;
-  }
-  assert.ok(newLeader, "no surviving member became leader");
+  // A surviving member is the new leader (nbLeader throws when none is within 30 s).
+  await nbLeader([0, 1, 2].filter((i) => i !== leader));
 });
