@@ -234,6 +234,8 @@ Deno.test("run with only external_ids set (by setup-host) reaches the same state
     stderr: "piped",
   }).spawn();
   const stdout = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  // Read stderr from the start: a full pipe would block node1's run (its log goes there).
+  const errText = new Response(child.stderr).text();
   let text = "";
   try {
     await pollUntil("node1's run to initialise", async () => {
@@ -263,7 +265,7 @@ Deno.test("run with only external_ids set (by setup-host) reaches the same state
       child.kill("SIGTERM");
     } catch { /* it ended by itself: the status below says how */ }
     const status = await child.status;
-    const err = await new Response(child.stderr).text();
+    const err = await errText;
     await stdout.cancel().catch(() => {});
     assert.equal(status.code, 0, `run on node1 exits 0 on SIGTERM: ${err}`);
     // What is not built yet is said, not silently skipped.
