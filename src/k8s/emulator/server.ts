@@ -443,6 +443,20 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   const host = hostname.includes(":") ? `[${hostname}]` : hostname;
   log?.info("API emulator listening", { url: `${scheme}://${host}:${port}` });
 
+  // The listener of a server that was shut down may still hold the port for a moment on a
+  // busy machine (seen with parallel test runs: AddrInUse). Same port, so retry briefly.
+  const serveAgain = async (p: number): Promise<Deno.HttpServer<Deno.NetAddr>> => {
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      try {
+        return serve(p);
+      } catch (err) {
+        if (!(err instanceof Deno.errors.AddrInUse) || Date.now() > deadline) throw err;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+  };
+
   const abortAll = () => {
     for (const w of [...watches]) {
       w.stop();
@@ -472,7 +486,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     async dropConnections() {
       abortAll();
       await server.shutdown();
-      server = serve(port);
+      server = await serveAgain(port);
     },
     stallWatches() {
       for (const w of watches) {
