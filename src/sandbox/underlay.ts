@@ -124,6 +124,8 @@ export const UNDERLAY_LOCK = "/run/ovn-k8s-sandbox-underlay.lock";
  * Takes an exclusive `flock` on `path` (created when missing), waiting for the holder.
  * The kernel releases it when the process exits, so a crashed holder blocks nobody.
  *
+ * Permissions: read and write on `path`.
+ *
  * @param path the lock file
  * @returns a function that releases the lock (idempotent)
  * @throws {Deno.errors.PermissionDenied} when the file cannot be opened (run as root)
