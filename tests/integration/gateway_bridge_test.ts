@@ -41,6 +41,7 @@ import {
   get,
   nbSnapshot,
   ovnK8sIn,
+  portBelowEphemeralRange,
   runner,
   serveHttp,
   stopAndRemove,
@@ -209,7 +210,8 @@ Deno.test("nics-to-bridge, gateway-init on a shared bridge, gateway-helper flows
     );
 
     // 3. gateway-helper.
-    let emu = await startEmulator({});
+    // Restarted below on the same port: one outside the ephemeral range.
+    let emu = await startEmulator({ port: portBelowEphemeralRange() });
     const ac = new AbortController();
     const pod = await addPod(nb, prefix, n1, "p1", "10.244.1.10", cleanup);
     serveHttp(pod, 8080, "p1", children);
@@ -311,7 +313,11 @@ Deno.test("nics-to-bridge, gateway-init on a shared bridge, gateway-helper flows
       await until("the nodePort 30090 flow", async () => (await flows()).includes("tp_dst=30090"));
       const port = emu.port;
       await emu.close();
-      emu = await startEmulator({ port });
+      // The closed listener may hold the port a moment longer on a busy machine.
+      emu = await until(
+        "the API emulator listening again on its port",
+        () => startEmulator({ port }),
+      );
       emu.store.create(SERVICES, "default", {
         metadata: { name: "np2" },
         spec: { type: "NodePort", ports: [{ port: 80, nodePort: 30091 }] },
