@@ -184,6 +184,11 @@ export class Central {
             `db:${dbName},${table},connections`,
           ],
           ...(config.ssl ? { ssl: config.ssl } : {}),
+          // OVN 23.03's ovn-controller dies (SIGSEGV, nothing logged) when it connects to
+          // an SB without an SB_Global row, i.e. between the SB's start and ovn-northd's
+          // first write: a chassis pointed at a central that is just starting lost its
+          // ovn-controller. The row exists from the start; northd fills it in as usual.
+          ...(n === "sb" ? { seed: [{ op: "insert", table: "SB_Global", row: {} }] } : {}),
           ...(raft
             ? {
               raft: {

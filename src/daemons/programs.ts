@@ -59,6 +59,12 @@ export interface OvsdbServerOptions extends Placement {
   ssl?: SslFiles;
   /** RAFT membership; absent for a standalone database. */
   raft?: RaftMember;
+  /**
+   * Operations written into a new database before its server first starts (standalone,
+   * or the member that creates a RAFT cluster; a joining member gets them from the
+   * cluster), so that no client ever sees the database without these rows.
+   */
+  seed?: readonly Record<string, unknown>[];
 }
 
 /**
@@ -84,7 +90,21 @@ export function ovsdbServerSpec(o: OvsdbServerOptions, runner: Runner): DaemonSp
     ...placement(o),
     prepare: async () => {
       if (await exists(o.dbFile)) return;
-      await runner.run(createDbArgv(o), { timeoutMs: 20_000 });
+      const seed = seedFile(o.dbFile);
+      const steps = createDbSteps(o, seed);
+      if (steps.length === 1) {
+        await runner.run(steps[0]!, { timeoutMs: 20_000 });
+        return;
+      }
+      // Seeded: built in a side file, then renamed into place (or turned into the cluster),
+      // so an interrupted start never leaves a database file without the seed rows.
+      await removeSeedFile(seed);
+      try {
+        for (const argv of steps) await runner.run(argv, { timeoutMs: 20_000 });
+        if (!o.raft) await Deno.rename(seed, o.dbFile);
+      } finally {
+        await removeSeedFile(seed);
+      }
     },
     health: {
       command: ["ovsdb-server/list-dbs"],
@@ -108,6 +128,45 @@ export function createDbArgv(
     return ["ovsdb-tool", "create-cluster", o.dbFile, o.schema, o.raft.local];
   }
   return ["ovsdb-tool", "join-cluster", o.dbFile, o.dbName, o.raft.local, ...o.raft.remotes];
+}
+
+/**
+ * The `ovsdb-tool` commands that create a database file with its seed rows: without a
+ * seed (or for a joining member) just {@linkcode createDbArgv}; with one, a standalone
+ * database at `seedPath` gets the rows by `transact`, and then either becomes the
+ * database (the caller renames it) or is the contents `create-cluster` starts from.
+ *
+ * @param o database, schema, RAFT membership and seed operations
+ * @param seedPath the side file the seeded database is built in
+ * @returns the argv of each step, in order
+ */
+export function createDbSteps(
+  o: Pick<OvsdbServerOptions, "dbFile" | "schema" | "dbName" | "raft" | "seed">,
+  seedPath: string,
+): string[][] {
+  const joining = o.raft !== undefined && o.raft.remotes.length > 0;
+  if (!o.seed?.length || joining) return [createDbArgv(o)];
+  const steps = [
+    ["ovsdb-tool", "create", seedPath, o.schema],
+    ["ovsdb-tool", "transact", seedPath, JSON.stringify([o.dbName, ...o.seed])],
+  ];
+  if (o.raft) steps.push(["ovsdb-tool", "create-cluster", o.dbFile, seedPath, o.raft.local]);
+  return steps;
+}
+
+function seedFile(dbFile: string): string {
+  return `${dbFile}.seed.tmp`;
+}
+
+/** Removes the seed side file and the lock file `ovsdb-tool` leaves beside it. */
+async function removeSeedFile(path: string): Promise<void> {
+  const slash = path.lastIndexOf("/");
+  const lock = `${path.slice(0, slash + 1)}.${path.slice(slash + 1)}.~lock~`;
+  for (const p of [path, lock]) {
+    await Deno.remove(p).catch((err) => {
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
+    });
+  }
 }
 
 /** Options of {@linkcode northdSpec}. */

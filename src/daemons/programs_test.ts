@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { FakeRunner } from "./_testing.ts";
 import {
   createDbArgv,
+  createDbSteps,
   northdSpec,
   ovnControllerSpec,
   ovsdbServerSpec,
@@ -80,6 +81,76 @@ Deno.test("ovsdbServerSpec() prepare creates the database only when the file is 
     await Deno.writeTextFile(`${dir}/nb.db`, "x");
     await ovsdbServerSpec(opts, r).prepare?.();
     assert.equal(r.calls.length, 1);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("createDbSteps() seeds a standalone database or a new cluster, not a joining member", () => {
+  const seed = [{ op: "insert", table: "SB_Global", row: {} }];
+  const sb = { dbFile: "/d/sb.db", schema: SCHEMAS.sb, dbName: "OVN_Southbound" };
+  assert.deepEqual(createDbSteps(sb, "/d/s.tmp"), [createDbArgv(sb)]);
+  const txn = '["OVN_Southbound",{"op":"insert","table":"SB_Global","row":{}}]';
+  assert.deepEqual(createDbSteps({ ...sb, seed }, "/d/s.tmp"), [
+    ["ovsdb-tool", "create", "/d/s.tmp", SCHEMAS.sb],
+    ["ovsdb-tool", "transact", "/d/s.tmp", txn],
+  ]);
+  assert.deepEqual(
+    createDbSteps({ ...sb, seed, raft: { local: "tcp:10.0.0.1:6644", remotes: [] } }, "/d/s.tmp"),
+    [
+      ["ovsdb-tool", "create", "/d/s.tmp", SCHEMAS.sb],
+      ["ovsdb-tool", "transact", "/d/s.tmp", txn],
+      ["ovsdb-tool", "create-cluster", "/d/sb.db", "/d/s.tmp", "tcp:10.0.0.1:6644"],
+    ],
+  );
+  const join = {
+    ...sb,
+    seed,
+    raft: { local: "tcp:10.0.0.2:6644", remotes: ["tcp:10.0.0.1:6644"] },
+  };
+  assert.deepEqual(createDbSteps(join, "/d/s.tmp"), [createDbArgv(join)]);
+});
+
+Deno.test("ovsdbServerSpec() prepare builds a seeded database aside and renames it into place", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    // ovsdb-tool stand-in: "create" makes the file (and its lock file), "transact" appends.
+    const r = new FakeRunner([
+      {
+        match: /^ovsdb-tool create /,
+        fn: (a) => {
+          Deno.writeTextFileSync(a[2]!, "created\n");
+          Deno.writeTextFileSync(`${dir}/.sb.db.seed.tmp.~lock~`, "");
+        },
+      },
+      {
+        match: /^ovsdb-tool transact /,
+        fn: (a) => Deno.writeTextFileSync(a[2]!, a[3]!, { append: true }),
+      },
+      { match: /^ovsdb-tool create-cluster /, result: { code: 1, stderr: "boom" } },
+    ]);
+    const opts = {
+      dbFile: `${dir}/sb.db`,
+      schema: SCHEMAS.sb,
+      dbName: "OVN_Southbound",
+      name: "sb",
+      pidfile: "p",
+      ctl: "c",
+      logFile: "l",
+      remotes: [],
+      seed: [{ op: "insert", table: "SB_Global", row: {} }],
+    };
+    await ovsdbServerSpec(opts, r).prepare?.();
+    assert.equal(
+      await Deno.readTextFile(`${dir}/sb.db`),
+      'created\n["OVN_Southbound",{"op":"insert","table":"SB_Global","row":{}}]',
+    );
+    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["sb.db"], "no side file left");
+    // A failed step leaves no database file (the next start tries again) and no side file.
+    await Deno.remove(`${dir}/sb.db`);
+    const raft = { ...opts, raft: { local: "tcp:10.0.0.1:6644", remotes: [] } };
+    await assert.rejects(ovsdbServerSpec(raft, r).prepare?.() ?? Promise.resolve());
+    assert.deepEqual([...Deno.readDirSync(dir)], []);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

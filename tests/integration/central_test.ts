@@ -115,6 +115,29 @@ async function logLines(root: string): Promise<Record<string, string[]>> {
   return out;
 }
 
+Deno.test("central's SB has an SB_Global row before northd writes (ovn-controller 23.03 dies without one)", async () => {
+  await using c = await centralDirs();
+  const r = await runOvnK8s(["central", "--one-shot", "--no-northd", ...c.flags]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /northd disabled/);
+  const sel = await run([
+    "ovsdb-client",
+    "--timeout=10",
+    "transact",
+    `tcp:127.0.0.1:${c.sbPort}`,
+    '["OVN_Southbound",{"op":"select","table":"SB_Global","where":[],"columns":["nb_cfg"]}]',
+  ]);
+  assert.equal(sel.code, 0, sel.stderr);
+  assert.deepEqual(JSON.parse(sel.stdout), [{ rows: [{ nb_cfg: 0 }] }]);
+  // Built aside and renamed into place: nothing but the databases and their lock files.
+  assert.deepEqual([...Deno.readDirSync(`${c.root}/data`)].map((e) => e.name).sort(), [
+    ".ovnnb_db.db.~lock~",
+    ".ovnsb_db.db.~lock~",
+    "ovnnb_db.db",
+    "ovnsb_db.db",
+  ]);
+});
+
 Deno.test("central listens on pssl with key, cert and CA; clients need a signed certificate", async () => {
   await using c = await centralDirs();
   const pkiDir = `${c.root}/pki`;
