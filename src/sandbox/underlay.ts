@@ -116,22 +116,23 @@ function toCidr(text: string): Ipv4Cidr | undefined {
 /**
  * The machine-wide lock that concurrent sandboxes hold from reading the routes until
  * their root-namespace address is on the chosen underlay (without it two sandboxes
- * starting at once could both find the same /24 free).
+ * starting at once could both find the same /24 free). It is a `flock` on the `/run`
+ * directory itself, so no lock file is left behind when the sandbox goes down.
  */
-export const UNDERLAY_LOCK = "/run/ovn-k8s-sandbox-underlay.lock";
+export const UNDERLAY_LOCK = "/run";
 
 /**
- * Takes an exclusive `flock` on `path` (created when missing), waiting for the holder.
- * The kernel releases it when the process exits, so a crashed holder blocks nobody.
+ * Takes an exclusive `flock` on `path` (an existing directory or file), waiting for the
+ * holder. The kernel releases it when the process exits, so a crashed holder blocks nobody.
  *
- * Permissions: read and write on `path`.
+ * Permissions: read on `path`.
  *
- * @param path the lock file
+ * @param path what to lock
  * @returns a function that releases the lock (idempotent)
- * @throws {Deno.errors.PermissionDenied} when the file cannot be opened (run as root)
+ * @throws {Deno.errors.NotFound} when `path` does not exist
  */
 export async function lockUnderlay(path: string = UNDERLAY_LOCK): Promise<() => void> {
-  const file = await Deno.open(path, { create: true, write: true });
+  const file = await Deno.open(path, { read: true });
   try {
     await file.lock(true);
   } catch (err) {
