@@ -70,23 +70,36 @@ async function run(argv: string[], opts: { env?: Record<string, string> } = {}):
 const handedOut = new Set<number>();
 
 /**
- * Picks a free TCP port on 127.0.0.1 (the OS's choice), never one it picked before in this
- * process. The port is closed again before its daemon binds it, and the kernel may give
- * the same one to the next pick (1 pair in 20,000 measured here: bind(0) takes odd ports
- * only), so two remotes of one server, or of two servers started at once, could share it.
- * Another process taking it before the daemon binds remains possible (the small race left).
+ * Picks a free TCP port on 127.0.0.1 below the kernel's ephemeral range, never one it
+ * picked before in this process. The port is closed again before its daemon binds it (or
+ * before a server binds it again after a restart). Ports of the ephemeral range are what
+ * the kernel hands to every outgoing connection and every bind to port 0 on this machine,
+ * a client's reconnect to that very port included, so in that gap one of them could take
+ * it; below the range only an explicit bind can.
  *
  * @returns the port
+ * @throws {Error} when the ephemeral range leaves no room below it, or no port is free
  */
 export function freePort(): number {
-  for (;;) {
-    const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    const port = (l.addr as Deno.NetAddr).port;
-    l.close();
+  const low = Number(
+    Deno.readTextFileSync("/proc/sys/net/ipv4/ip_local_port_range").trim().split(/\s+/)[0],
+  );
+  if (!(low > 11_000)) {
+    throw new Error(`Cannot pick a port below the ephemeral range: it starts at ${low}`);
+  }
+  for (let i = 0; i < 200; i++) {
+    const port = 10_000 + Math.floor(Math.random() * (low - 10_000));
     if (handedOut.has(port)) continue;
+    try {
+      Deno.listen({ hostname: "127.0.0.1", port }).close();
+    } catch (err) {
+      if (err instanceof Deno.errors.AddrInUse) continue;
+      throw err;
+    }
     handedOut.add(port);
     return port;
   }
+  throw new Error(`Cannot find a free port between 10000 and ${low} on 127.0.0.1`);
 }
 
 /**

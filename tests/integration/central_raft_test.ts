@@ -114,9 +114,18 @@ Deno.test("central RAFT: 3 members form NB and SB clusters; writes and northd co
   const leader = await nbLeader([0, 1, 2]);
   assert.equal(nb.remote, `tcp:${ips[leader]}:6641`, "the client should be on the leader");
   const pid = Number(await Deno.readTextFile(`${lab.dir}/raft/m${leader}/run/ovnnb_db.pid`));
-  const disconnected = new Promise((resolve) => nb.on("disconnect", resolve));
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const disconnected = Promise.race([
+    new Promise((resolve) => nb.on("disconnect", resolve)),
+    new Promise((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error("the client did not see the killed NB leader go in 30 s")),
+        30_000,
+      );
+    }),
+  ]);
   Deno.kill(pid, "SIGKILL");
-  await disconnected;
+  await disconnected.finally(() => clearTimeout(timer));
 
   await insert("after");
   assert.notEqual(nb.remote, `tcp:${ips[leader]}:6641`);

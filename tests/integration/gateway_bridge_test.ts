@@ -34,6 +34,7 @@ import { dumpFlows } from "../../src/ovs/flows.ts";
 import { OvsdbClient } from "../../src/ovsdb/mod.ts";
 import { runGatewayHelper } from "../../src/roles/gateway_helper.ts";
 import { startLab } from "../../src/sandbox/mod.ts";
+import { freePort } from "../helpers/ovsdb_server.ts";
 import {
   addExternalNetwork,
   addPod,
@@ -41,7 +42,6 @@ import {
   get,
   nbSnapshot,
   ovnK8sIn,
-  portBelowEphemeralRange,
   runner,
   serveHttp,
   stopAndRemove,
@@ -211,7 +211,7 @@ Deno.test("nics-to-bridge, gateway-init on a shared bridge, gateway-helper flows
 
     // 3. gateway-helper.
     // Restarted below on the same port: one outside the ephemeral range.
-    let emu = await startEmulator({ port: portBelowEphemeralRange() });
+    let emu = await startEmulator({ port: freePort() });
     const ac = new AbortController();
     const pod = await addPod(nb, prefix, n1, "p1", "10.244.1.10", cleanup);
     serveHttp(pod, 8080, "p1", children);

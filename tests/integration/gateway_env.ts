@@ -31,34 +31,6 @@ export function until<T>(
   return pollUntil(what, fn, { timeoutMs: ms, intervalMs: 250 });
 }
 
-/**
- * A free TCP port on 127.0.0.1 below the kernel's ephemeral range, for a server that must
- * come back on the same port after a restart: a port of the ephemeral range may meanwhile
- * become the local port of an outgoing connection (even a client's reconnect to that very
- * port: a TCP self-connect), and the restart would find it taken.
- *
- * @returns the port
- * @throws {Error} when the ephemeral range leaves no room below it, or no port is free
- */
-export function portBelowEphemeralRange(): number {
-  const low = Number(
-    Deno.readTextFileSync("/proc/sys/net/ipv4/ip_local_port_range").trim().split(/\s+/)[0],
-  );
-  if (!(low > 11_000)) {
-    throw new Error(`Cannot pick a port below the ephemeral range: it starts at ${low}`);
-  }
-  for (let i = 0; i < 100; i++) {
-    const port = 10_000 + Math.floor(Math.random() * (low - 10_000));
-    try {
-      Deno.listen({ hostname: "127.0.0.1", port }).close();
-      return port;
-    } catch (err) {
-      if (!(err instanceof Deno.errors.AddrInUse)) throw err;
-    }
-  }
-  throw new Error(`Cannot find a free port between 10000 and ${low} on 127.0.0.1`);
-}
-
 /** Runs argv in a namespace. */
 export function inNs(netns: string, argv: string[], check = true) {
   return runner.run(["ip", "netns", "exec", netns, ...argv], { check, timeoutMs: 20_000 });

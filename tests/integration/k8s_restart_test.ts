@@ -16,30 +16,10 @@ import {
   type KubeObject,
   objectPath,
 } from "../../src/k8s/resources.ts";
+import { freePort } from "../helpers/ovsdb_server.ts";
 
 const PODS = findResource("pods")!;
 const CLI = new URL("../../src/k8s/emulator/cli.ts", import.meta.url).pathname;
-
-/**
- * A free port below the kernel's ephemeral range: the restarted emulator must get the
- * first one's port back, seconds after it died, and a port of the ephemeral range may
- * meanwhile become the local port of any outgoing connection on this machine (even of the
- * informer's own reconnects to it), and then cannot be bound.
- */
-function freePortOutsideEphemeralRange(): number {
-  const [low] = Deno.readTextFileSync("/proc/sys/net/ipv4/ip_local_port_range").trim().split(
-    /\s+/,
-  ).map(Number);
-  const top = Math.min(low ?? 32768, 32768);
-  for (let i = 0; i < 200; i++) {
-    const port = 20000 + Math.floor(Math.random() * (top - 20000));
-    try {
-      Deno.listen({ hostname: "127.0.0.1", port }).close();
-      return port;
-    } catch { /* taken: try another */ }
-  }
-  throw new Error(`Cannot find a free port between 20000 and ${top} on 127.0.0.1`);
-}
 
 /**
  * Starts the emulator CLI on `port` (0: a free one it binds) and waits for its URL on
@@ -98,7 +78,7 @@ async function until(what: string, fn: () => boolean, timeoutMs = 30_000): Promi
 Deno.test("Informer survives a SIGKILLed emulator process and re-lists exactly what changed", async () => {
   const dir = await Deno.makeTempDir({ prefix: "ovnk8s-k8s-restart-" });
   const state = `${dir}/state.json`;
-  const port = freePortOutsideEphemeralRange();
+  const port = freePort();
   const children: Deno.ChildProcess[] = [];
   const ac = new AbortController();
   let running: Promise<void> | undefined;

@@ -8,6 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { exitCodeOf } from "../../src/cli/mod.ts";
+import { pollUntil } from "../../src/daemons/wait.ts";
 import type { Runner, RunOptions, RunResult } from "../../src/exec/mod.ts";
 import { silentLogger } from "../../src/log/mod.ts";
 import { hasWrites, nbStateReadOps, parseNbState, subnetGuardOp } from "../../src/ovn/mod.ts";
@@ -560,7 +561,10 @@ Deno.test("run reads roles from external_ids, infers the rest, and fails clearly
     const ac2 = new AbortController();
     const out: string[] = [];
     const master = runRun([`--ovs-db=${m.ovsDb}`], ctx(out, ac2.signal), deps(m, true));
-    while (!out.length) await new Promise((r) => setTimeout(r, 20));
+    await pollUntil("run on the master to print", () => Promise.resolve(out.length > 0), {
+      timeoutMs: 30_000,
+      intervalMs: 20,
+    });
     ac2.abort();
     assert.equal(await master, 0);
     assert.deepEqual(watcherCalls, [["--overlay", "--resync", "30"]]);
@@ -570,7 +574,9 @@ Deno.test("run reads roles from external_ids, infers the rest, and fails clearly
       ...deps(m, true),
       restartDelayMs: 1,
     });
-    while (watcherCalls.length < 4) await new Promise((r) => setTimeout(r, 20));
+    await pollUntil("run to restart the watcher 3 times", () => {
+      return Promise.resolve(watcherCalls.length >= 4);
+    }, { timeoutMs: 30_000, intervalMs: 20 });
     ac3.abort();
     assert.equal(await restarting, 0);
 
