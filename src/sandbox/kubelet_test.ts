@@ -41,19 +41,24 @@ Deno.test("podNetnsName(), newContainerId() and podStatusPatch() give what runti
   );
 });
 
+/** A CNI config directory `DIR/net.d` naming plugin `fakecni`, found in `DIR/bin`. */
+async function writeFakeCni(dir: string): Promise<void> {
+  await Deno.mkdir(`${dir}/net.d`);
+  await Deno.mkdir(`${dir}/bin`);
+  await Deno.writeTextFile(`${dir}/bin/fakecni`, "");
+  await Deno.writeTextFile(
+    `${dir}/net.d/10-net.conf`,
+    '{"cniVersion":"1.0.0","name":"n","type":"fakecni"}',
+  );
+}
+
 Deno.test("Kubelet calls CNI ADD for its node's pods, reports IP and phase, runs the command, and DEL on deletion", async () => {
   const dir = await Deno.makeTempDir();
   await using emu = await startEmulator({});
   using http = new KubeHttp(makeConnection({ server: emu.url, source: "test" }));
   const ac = new AbortController();
   try {
-    await Deno.mkdir(`${dir}/net.d`);
-    await Deno.mkdir(`${dir}/bin`);
-    await Deno.writeTextFile(`${dir}/bin/fakecni`, "");
-    await Deno.writeTextFile(
-      `${dir}/net.d/10-net.conf`,
-      '{"cniVersion":"1.0.0","name":"n","type":"fakecni"}',
-    );
+    await writeFakeCni(dir);
     let next = 10;
     const runner = new FakeRunner([{
       match: "fakecni",
@@ -168,13 +173,7 @@ Deno.test("Kubelet sets up a pod re-created under a deleted pod's name only afte
   using http = new KubeHttp(makeConnection({ server: emu.url, source: "test" }));
   const ac = new AbortController();
   try {
-    await Deno.mkdir(`${dir}/net.d`);
-    await Deno.mkdir(`${dir}/bin`);
-    await Deno.writeTextFile(`${dir}/bin/fakecni`, "");
-    await Deno.writeTextFile(
-      `${dir}/net.d/10-net.conf`,
-      '{"cniVersion":"1.0.0","name":"n","type":"fakecni"}',
-    );
+    await writeFakeCni(dir);
     const events: string[] = [];
     let next = 10;
     const runner = new FakeRunner([{
