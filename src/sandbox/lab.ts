@@ -76,7 +76,7 @@ export interface LabOptions {
   timeoutMs?: number;
   /** Called with a one-line message at each step. */
   onProgress?: (message: string) => void;
-  /** The lock file serialising the underlay choice (default `/run/ovn-k8s-sandbox-underlay.lock`). */
+  /** What is `flock`ed to serialise the underlay choice (default: the `/run` directory). */
   underlayLock?: string;
 }
 
