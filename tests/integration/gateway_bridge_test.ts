@@ -19,11 +19,6 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { NO_EVENTS } from "../../src/controllers/events.ts";
-import { MetricsRegistry } from "../../src/controllers/metrics.ts";
-import { NbWriter } from "../../src/controllers/nb_writer.ts";
-import { servicesPart } from "../../src/controllers/service_controller.ts";
-import { runWatcher } from "../../src/controllers/watcher.ts";
 import { makeConnection } from "../../src/k8s/connection_info.ts";
 import { startEmulator } from "../../src/k8s/emulator/server.ts";
 import { KubeHttp } from "../../src/k8s/http.ts";
@@ -35,6 +30,7 @@ import { OvsdbClient } from "../../src/ovsdb/mod.ts";
 import { runGatewayHelper } from "../../src/roles/gateway_helper.ts";
 import { startLab } from "../../src/sandbox/mod.ts";
 import { freePort } from "../helpers/ovsdb_server.ts";
+import { addNodes, runServicesWatcher } from "./watcher_env.ts";
 import {
   addExternalNetwork,
   addPod,
@@ -60,7 +56,6 @@ Deno.test("nics-to-bridge, gateway-init on a shared bridge, gateway-helper flows
     remotes: `unix:${lab.central.nbSock}`,
     database: "OVN_Northbound",
   });
-  const { addNodes } = await import("./watcher_env.ts");
   try {
     await addNodes(nb, [{ name: "node1", subnet: "10.244.1.0/24" }]);
     const n1 = lab.node("node1");
@@ -217,17 +212,7 @@ Deno.test("nics-to-bridge, gateway-init on a shared bridge, gateway-helper flows
     serveHttp(pod, 8080, "p1", children);
     serveHttp(ext, 80, undefined, children);
     const http = new KubeHttp(makeConnection({ server: emu.url, source: "test" }));
-    const metrics = new MetricsRegistry();
-    const watcher = runWatcher({
-      nb,
-      writer: new NbWriter(nb, metrics),
-      http,
-      events: NO_EVENTS,
-      metrics,
-      parts: [servicesPart()],
-      log: silentLogger,
-      signal: ac.signal,
-    });
+    const watcher = runServicesWatcher(nb, http, ac.signal);
     const target = `unix:${n1.ovsRunDir}/breth2.mgmt`;
     const flows = async () => (await dumpFlows(runner, target)).join("\n");
     const helper = runGatewayHelper([

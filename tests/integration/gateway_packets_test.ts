@@ -20,11 +20,6 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { NO_EVENTS } from "../../src/controllers/events.ts";
-import { MetricsRegistry } from "../../src/controllers/metrics.ts";
-import { NbWriter } from "../../src/controllers/nb_writer.ts";
-import { servicesPart } from "../../src/controllers/service_controller.ts";
-import { runWatcher } from "../../src/controllers/watcher.ts";
 import { makeConnection } from "../../src/k8s/connection_info.ts";
 import { startEmulator } from "../../src/k8s/emulator/server.ts";
 import { KubeHttp } from "../../src/k8s/http.ts";
@@ -45,7 +40,7 @@ import {
   until,
   untilServedBy,
 } from "./gateway_env.ts";
-import { addNodes } from "./watcher_env.ts";
+import { addNodes, runServicesWatcher } from "./watcher_env.ts";
 
 Deno.test("gateway-init with packets: SNAT egress, two gateways with rampout, re-runs, bad input", async () => {
   const prefix = `gwp${Math.random().toString(36).slice(2, 6)}`;
@@ -219,17 +214,7 @@ Deno.test("gateway-init with packets: SNAT egress, two gateways with rampout, re
     const emu = await startEmulator({});
     const http = new KubeHttp(makeConnection({ server: emu.url, source: "test" }));
     const ac = new AbortController();
-    const metrics = new MetricsRegistry();
-    const watcher = runWatcher({
-      nb,
-      writer: new NbWriter(nb, metrics),
-      http,
-      events: NO_EVENTS,
-      metrics,
-      parts: [servicesPart()],
-      log: silentLogger,
-      signal: ac.signal,
-    });
+    const watcher = runServicesWatcher(nb, http, ac.signal);
     try {
       emu.store.create(findResource("services")!, "default", {
         metadata: { name: "np" },

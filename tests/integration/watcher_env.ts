@@ -26,14 +26,48 @@ import {
   type EventRecorder,
   type EventTarget,
   MetricsRegistry,
+  type NbClient,
   NbWriter,
+  NO_EVENTS,
   runWatcher,
 } from "../../src/controllers/mod.ts";
+import { servicesPart } from "../../src/controllers/service_controller.ts";
+import { silentLogger } from "../../src/log/mod.ts";
 import { httpEventRecorder } from "../../src/controllers/events.ts";
 import { watcherParts } from "../../src/controllers/parts.ts";
 import { NB_SCHEMA, type OvsdbServer, startOvsdbServer } from "../helpers/ovsdb_server.ts";
 
 export const PODS = findResource("pods")!;
+
+/**
+ * Runs the watcher in-process with only its services part (services and endpoints into
+ * load balancers), silent and without events: the gateway and service packet tests.
+ *
+ * @param nb connected NB client
+ * @param http the API server
+ * @param signal stops it
+ * @param onReady called when it starts working
+ * @returns the watcher's run
+ */
+export function runServicesWatcher(
+  nb: NbClient,
+  http: KubeHttp,
+  signal: AbortSignal,
+  onReady?: () => void,
+): Promise<void> {
+  const metrics = new MetricsRegistry();
+  return runWatcher({
+    nb,
+    writer: new NbWriter(nb, metrics),
+    http,
+    events: NO_EVENTS,
+    metrics,
+    parts: [servicesPart()],
+    log: silentLogger,
+    ...(onReady ? { onReady } : {}),
+    signal,
+  });
+}
 export const NODES = findResource("nodes")!;
 
 /** A node of the test cluster. */

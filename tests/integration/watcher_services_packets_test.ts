@@ -14,11 +14,6 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { NO_EVENTS } from "../../src/controllers/events.ts";
-import { MetricsRegistry } from "../../src/controllers/metrics.ts";
-import { NbWriter } from "../../src/controllers/nb_writer.ts";
-import { servicesPart } from "../../src/controllers/service_controller.ts";
-import { runWatcher } from "../../src/controllers/watcher.ts";
 import { makeConnection } from "../../src/k8s/connection_info.ts";
 import { startEmulator } from "../../src/k8s/emulator/server.ts";
 import { KubeHttp } from "../../src/k8s/http.ts";
@@ -38,7 +33,7 @@ import {
   until,
   untilServedBy,
 } from "./gateway_env.ts";
-import { addNodes } from "./watcher_env.ts";
+import { addNodes, runServicesWatcher } from "./watcher_env.ts";
 
 const SERVICES = findResource("services")!;
 
@@ -110,19 +105,8 @@ Deno.test("watcher services with packets: VIP from both nodes, readiness, reject
     const empty = mkService("empty");
     emu.store.create(SLICES, "default", slice("empty", []));
 
-    const metrics = new MetricsRegistry();
     const ready = Promise.withResolvers<void>();
-    watcher = runWatcher({
-      nb,
-      writer: new NbWriter(nb, metrics),
-      http,
-      events: NO_EVENTS,
-      metrics,
-      parts: [servicesPart()],
-      log: silentLogger,
-      onReady: () => ready.resolve(),
-      signal: ac.signal,
-    });
+    watcher = runServicesWatcher(nb, http, ac.signal, () => ready.resolve());
     watcher.catch((e) => ready.reject(e));
     await ready.promise;
 
