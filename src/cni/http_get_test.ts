@@ -1,11 +1,6 @@
 import assert from "node:assert/strict";
 import { type HttpConn, httpGet, type HttpTlsOptions } from "./http_get.ts";
-import {
-  TEST_CA_PEM,
-  TEST_OTHER_CA_PEM,
-  TEST_SERVER_CERT_PEM,
-  TEST_SERVER_KEY_PEM,
-} from "./tls_testdata.ts";
+import { serveTestTls, TEST_CA_PEM, TEST_OTHER_CA_PEM } from "./tls_testdata.ts";
 
 /** A connection that answers with fixed bytes, delivered in small pieces. */
 function canned(answer: string, piece = 7): { conn: HttpConn; sent: () => string } {
@@ -116,13 +111,7 @@ Deno.test("httpGet() names the URL when the connection fails, and stops on abort
 
 Deno.test("httpGet() reads an https: URL trusting the given CA, and names a TLS failure", async () => {
   const seen: (string | null)[] = [];
-  await using server = Deno.serve({
-    hostname: "127.0.0.1",
-    port: 0,
-    cert: TEST_SERVER_CERT_PEM,
-    key: TEST_SERVER_KEY_PEM,
-    onListen() {},
-  }, (req) => {
+  await using server = serveTestTls((req) => {
     seen.push(req.headers.get("authorization"));
     return Response.json({ tls: true });
   });

@@ -5,7 +5,12 @@ import {
   HttpPodReader,
   podReaderFor,
 } from "./pod_reader.ts";
-import { TEST_CA_PEM, TEST_SERVER_CERT_PEM, TEST_SERVER_KEY_PEM } from "./tls_testdata.ts";
+import {
+  serveTestTls,
+  TEST_CA_PEM,
+  TEST_SERVER_CERT_PEM,
+  TEST_SERVER_KEY_PEM,
+} from "./tls_testdata.ts";
 
 Deno.test("accessFromExternalIds() reads the original's keys", () => {
   assert.equal(accessFromExternalIds({}), undefined);
@@ -103,13 +108,7 @@ Deno.test("HttpPodReader.getPod() GETs the pod with the token, 404 is undefined"
 
 Deno.test("HttpPodReader.getPod() reads over https trusting caPem, fails without it", async () => {
   const seen: (string | null)[] = [];
-  await using server = Deno.serve({
-    hostname: "127.0.0.1",
-    port: 0,
-    cert: TEST_SERVER_CERT_PEM,
-    key: TEST_SERVER_KEY_PEM,
-    onListen() {},
-  }, (req) => {
+  await using server = serveTestTls((req) => {
     seen.push(req.headers.get("authorization"));
     return Response.json({ metadata: { uid: "u2", annotations: { ovn: "a" } } });
   });

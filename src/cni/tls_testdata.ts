@@ -56,3 +56,22 @@ EwEB/wQFMAMBAf8wCgYIKoZIzj0EAwIDRwAwRAIgYqfH7EixjB69jRRJaGyg9uBe
 BrX6RAp4v8kxNbiRodwCIHks59K7ZRaNCeZzCrfJ97W8yJ63PbMsYvGVXITRnlwS
 -----END CERTIFICATE-----
 `;
+
+/**
+ * Test fixture: an https server on 127.0.0.1 (a free port) with the test server
+ * certificate, so clients trusting {@linkcode TEST_CA_PEM} reach it.
+ *
+ * @param handler answers each request
+ * @returns the server (`await using` closes it)
+ */
+export function serveTestTls(
+  handler: (req: Request) => Response | Promise<Response>,
+): Deno.HttpServer<Deno.NetAddr> {
+  return Deno.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    cert: TEST_SERVER_CERT_PEM,
+    key: TEST_SERVER_KEY_PEM,
+    onListen() {},
+  }, handler);
+}
