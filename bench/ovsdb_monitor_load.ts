@@ -28,6 +28,7 @@
  * @module
  */
 import * as current from "../src/ovsdb/mod.ts";
+import { POD_NB_COLUMNS } from "../src/controllers/pod_controller.ts";
 
 type OvsdbModule = typeof current;
 
@@ -38,18 +39,8 @@ const REPEAT = Number(Deno.env.get("BENCH_REPEAT") ?? "5");
 const COMPARE = Deno.env.get("BENCH_OVSDB_COMPARE");
 const SWITCHES = 10;
 
-/** The watcher's NB columns (src/controllers/pod_controller.ts). */
-const COLUMNS: Record<string, string[]> = {
-  Logical_Switch: ["name", "ports", "other_config", "external_ids"],
-  Logical_Switch_Port: [
-    "name",
-    "addresses",
-    "dynamic_addresses",
-    "port_security",
-    "external_ids",
-    "up",
-  ],
-};
+/** The watcher's NB columns. */
+const COLUMNS: Record<string, string[]> = POD_NB_COLUMNS;
 
 async function run(argv: string[]): Promise<string> {
   const out = await new Deno.Command(argv[0]!, {

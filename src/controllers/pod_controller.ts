@@ -89,6 +89,22 @@ interface Seen {
 
 const POD_RESOURCE = findResource("pods")!;
 
+/** The NB columns the pods part monitors (also what bench/ovsdb_monitor_load.ts loads). */
+export const POD_NB_COLUMNS: {
+  readonly Logical_Switch: (keyof LogicalSwitch)[];
+  readonly Logical_Switch_Port: (keyof LogicalSwitchPort)[];
+} = {
+  Logical_Switch: ["name", "ports", "other_config", "external_ids"],
+  Logical_Switch_Port: [
+    "name",
+    "addresses",
+    "dynamic_addresses",
+    "port_security",
+    "external_ids",
+    "up",
+  ],
+};
+
 /**
  * Keeps only what the pod controller reads (metadata identity, the `ovn` annotation,
  * node, hostNetwork, phase), so 10,000s of cached pods stay small.
@@ -181,17 +197,7 @@ export class PodController {
   get part(): WatcherPart {
     return {
       name: "pods",
-      nbMonitor: {
-        Logical_Switch: ["name", "ports", "other_config", "external_ids"],
-        Logical_Switch_Port: [
-          "name",
-          "addresses",
-          "dynamic_addresses",
-          "port_security",
-          "external_ids",
-          "up",
-        ],
-      },
+      nbMonitor: POD_NB_COLUMNS,
       early: (ctx) => this.#setup(ctx),
       setup: () => {},
       repair: (ctx, signal) => this.#repair(ctx, signal),
