@@ -12,8 +12,8 @@
  *
  * @module
  */
-import type { Operation, OperationResult } from "../ovsdb/mod.ts";
-import { INTEGRATION_BRIDGE, mapMutations } from "../ovs/mod.ts";
+import { mapMutations, type Operation, type OperationResult } from "../ovsdb/mod.ts";
+import { INTEGRATION_BRIDGE } from "../ovs/mod.ts";
 
 /** The `Open_vSwitch` key of OVN's bridge mappings. */
 export const BRIDGE_MAPPINGS_KEY = "ovn-bridge-mappings";

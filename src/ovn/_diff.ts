@@ -7,8 +7,8 @@
  *
  * @module
  */
-import type { Mutation, Operation } from "../ovsdb/mod.ts";
-import { valuesEqual } from "../ovsdb/mod.ts";
+import type { Operation } from "../ovsdb/mod.ts";
+import { mapMutations, valuesEqual } from "../ovsdb/mod.ts";
 
 /** The desired content of one row. */
 export interface DesiredRow {
@@ -34,30 +34,6 @@ export interface RowPlan {
   ref: string;
   /** Whether the row is created by this plan. */
   created: boolean;
-}
-
-/**
- * Map mutations that make `current` contain `desired` (changed keys are deleted, then
- * the missing or changed pairs inserted: RFC 7047 mutations apply in order).
- *
- * @param column map column
- * @param current its current value
- * @param desired keys that must have these values
- * @returns zero, one or two mutations
- */
-export function mapMutations(
-  column: string,
-  current: Record<string, unknown> | undefined,
-  desired: Record<string, string>,
-): Mutation[] {
-  const cur = current ?? {};
-  const differ = Object.keys(desired).sort().filter((k) => cur[k] !== desired[k]);
-  if (differ.length === 0) return [];
-  const stale = differ.filter((k) => k in cur);
-  const out: Mutation[] = [];
-  if (stale.length) out.push([column, "delete", stale]);
-  out.push([column, "insert", Object.fromEntries(differ.map((k) => [k, desired[k]!]))]);
-  return out;
 }
 
 /**

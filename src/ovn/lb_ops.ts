@@ -19,7 +19,7 @@
  */
 import type { Mutation, Operation } from "../ovsdb/mod.ts";
 import { valuesEqual } from "../ovsdb/mod.ts";
-import { mapMutations } from "./_diff.ts";
+import { mapMutations } from "../ovsdb/mod.ts";
 import { ownerIds } from "./external_ids.ts";
 import {
   AFFINITY_ID,

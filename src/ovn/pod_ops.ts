@@ -9,7 +9,7 @@
  * @module
  */
 import type { Operation } from "../ovsdb/mod.ts";
-import { mapMutations } from "./_diff.ts";
+import { mapMutations } from "../ovsdb/mod.ts";
 import { OWNER_IDS, ownerIds, WATCHER_CONTROLLER } from "./external_ids.ts";
 
 /** External-id keys of pod ports. */

@@ -5,7 +5,7 @@
  * @module
  */
 import type { Operation } from "../ovsdb/mod.ts";
-import { mapMutations } from "./_diff.ts";
+import { mapMutations } from "../ovsdb/mod.ts";
 import type { OvsRoot } from "./local_state.ts";
 
 /** Keys of the local `Open_vSwitch` `external_ids` used by OVN and ovn-k8s. */

@@ -8,7 +8,7 @@
  */
 import type { Operation } from "../ovsdb/mod.ts";
 import { valuesEqual } from "../ovsdb/mod.ts";
-import { mapMutations } from "./_diff.ts";
+import { mapMutations } from "../ovsdb/mod.ts";
 import type { OvsState } from "./local_state.ts";
 
 /** Inputs of {@linkcode managementPortOps}. */

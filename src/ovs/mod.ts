@@ -8,4 +8,3 @@
 export * from "./external_ids.ts";
 export * from "./local_state.ts";
 export * from "./management_port.ts";
-export { mapMutations } from "./_diff.ts";

@@ -1,19 +1,22 @@
 /**
- * Map-column merging for the local Open_vSwitch database (the same rule as src/ovn:
- * only the listed keys are set, other writers' keys are kept; nothing when equal).
+ * Map-column merging by mutation: only the listed keys are set (other writers' keys are
+ * kept), and nothing is written when the map already matches. Shared by the NB plans
+ * (src/ovn) and the local Open_vSwitch plans (src/ovs).
  *
  * @module
  */
-import type { Mutation } from "../ovsdb/mod.ts";
+import type { Mutation } from "./operations.ts";
 
 /**
- * Mutations that make a map column contain `desired` (and lose `remove`).
+ * Mutations that make a map column contain `desired` and lose `remove`: the changed and
+ * removed keys are deleted, then the missing or changed pairs inserted (RFC 7047
+ * mutations apply in order).
  *
  * @param column map column
- * @param current current value
+ * @param current its current value
  * @param desired keys that must have these values
  * @param remove keys that must be absent
- * @returns zero to two mutations
+ * @returns zero, one or two mutations
  */
 export function mapMutations(
   column: string,
@@ -23,8 +26,7 @@ export function mapMutations(
 ): Mutation[] {
   const cur = current ?? {};
   const differ = Object.keys(desired).sort().filter((k) => cur[k] !== desired[k]);
-  const drop = [...new Set([...differ.filter((k) => k in cur), ...remove.filter((k) => k in cur)])]
-    .sort();
+  const drop = [...new Set([...differ, ...remove])].filter((k) => k in cur).sort();
   const out: Mutation[] = [];
   if (drop.length) out.push([column, "delete", drop]);
   if (differ.length) {
