@@ -33,59 +33,39 @@ Deno.test("accessFromExternalIds() reads the original's keys", () => {
   );
 });
 
-Deno.test("FetchPodReader.getPod() GETs the pod with the token, 404 is undefined", async () => {
-  const seen: { path: string; auth: string | null }[] = [];
-  await using server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (req) => {
-    const path = new URL(req.url).pathname;
-    seen.push({ path, auth: req.headers.get("authorization") });
-    if (path.endsWith("/pods/web-1")) {
-      return Response.json({ metadata: { uid: "u1", annotations: { ovn: "{}", n: 5 } } });
-    }
-    if (path.endsWith("/pods/boom")) return new Response("nope", { status: 500 });
-    return new Response("{}", { status: 404 });
+for (const kind of ["FetchPodReader", "HttpPodReader"] as const) {
+  Deno.test(`${kind}.getPod() GETs the pod with the token, 404 is undefined`, async () => {
+    const seen: { path: string; auth: string | null }[] = [];
+    await using server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (req) => {
+      const path = new URL(req.url).pathname;
+      seen.push({ path, auth: req.headers.get("authorization") });
+      if (path.endsWith("/pods/web-1")) {
+        return Response.json({ metadata: { uid: "u1", annotations: { ovn: "{}", n: 5 } } });
+      }
+      if (path.endsWith("/pods/boom")) return new Response("nope", { status: 500 });
+      if (path.endsWith("/pods/html")) return new Response("<html>");
+      return new Response("{}", { status: 404 });
+    });
+    const access = { server: `http://127.0.0.1:${server.addr.port}`, token: "tok", source: "test" };
+    // podReaderFor() picks HttpPodReader for a server without a client certificate.
+    const reader = kind === "FetchPodReader" ? new FetchPodReader(access) : podReaderFor(access);
+    assert.equal(reader.constructor.name, kind);
+    assert.deepEqual(await reader.getPod("default", "web-1"), {
+      uid: "u1",
+      annotations: { ovn: "{}" },
+    });
+    assert.equal(await reader.getPod("default", "missing"), undefined);
+    await assert.rejects(reader.getPod("default", "boom"), /HTTP 500 nope/);
+    await assert.rejects(reader.getPod("default", "html"), /not JSON: <html>/);
+    assert.deepEqual(seen[0], {
+      path: "/api/v1/namespaces/default/pods/web-1",
+      auth: "Bearer tok",
+    });
+    reader.close();
   });
-  const reader = new FetchPodReader({
-    server: `http://127.0.0.1:${server.addr.port}`,
-    token: "tok",
-    source: "test",
-  });
-  assert.deepEqual(await reader.getPod("default", "web-1"), {
-    uid: "u1",
-    annotations: { ovn: "{}" },
-  });
-  assert.equal(await reader.getPod("default", "missing"), undefined);
-  await assert.rejects(reader.getPod("default", "boom"), /HTTP 500 nope/);
-  assert.deepEqual(seen[0], { path: "/api/v1/namespaces/default/pods/web-1", auth: "Bearer tok" });
-  reader.close();
-});
+}
 
-Deno.test("HttpPodReader.getPod() GETs the pod with the token, 404 is undefined", async () => {
-  const seen: { path: string; auth: string | null }[] = [];
-  await using server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (req) => {
-    const path = new URL(req.url).pathname;
-    seen.push({ path, auth: req.headers.get("authorization") });
-    if (path.endsWith("/pods/web-1")) {
-      return Response.json({ metadata: { uid: "u1", annotations: { ovn: "{}", n: 5 } } });
-    }
-    if (path.endsWith("/pods/boom")) return new Response("nope", { status: 500 });
-    if (path.endsWith("/pods/html")) return new Response("<html>");
-    return new Response("{}", { status: 404 });
-  });
-  const reader = podReaderFor({
-    server: `http://127.0.0.1:${server.addr.port}`,
-    token: "tok",
-    source: "test",
-  });
-  assert.ok(reader instanceof HttpPodReader);
-  assert.deepEqual(await reader.getPod("default", "web-1"), {
-    uid: "u1",
-    annotations: { ovn: "{}" },
-  });
-  assert.equal(await reader.getPod("default", "missing"), undefined);
-  await assert.rejects(reader.getPod("default", "boom"), /HTTP 500 nope/);
-  await assert.rejects(reader.getPod("default", "html"), /not JSON: <html>/);
-  assert.deepEqual(seen[0], { path: "/api/v1/namespaces/default/pods/web-1", auth: "Bearer tok" });
-  reader.close();
+Deno.test("podReaderFor() needs FetchPodReader only for a client certificate over https", () => {
   assert.ok(podReaderFor({ server: "https://h:6443", source: "t" }) instanceof HttpPodReader);
   const withCert = podReaderFor({
     server: "https://h:6443",
