@@ -139,17 +139,25 @@ export class HttpPodReader implements PodReader {
       ...(this.#connect ? { connect: this.#connect } : {}),
       ...(this.#access.caPem ? { tls: { caCerts: [this.#access.caPem] } } : {}),
     });
-    if (res.status === 404) return undefined;
-    if (res.status < 200 || res.status > 299) {
-      throw new Error(
-        `GET ${url} (${this.#access.source}): HTTP ${res.status} ${res.body.slice(0, 200)}`,
-      );
-    }
-    return toPodInfo(res.body, url);
+    return podFromReply(res.status, res.body, url, this.#access.source);
   }
 
   /** @inheritdoc */
   close(): void {}
+}
+
+/** The pod in a GET's reply: `undefined` for 404, an error naming the URL for another failure. */
+function podFromReply(
+  status: number,
+  body: string,
+  url: string,
+  source: string,
+): PodInfo | undefined {
+  if (status === 404) return undefined;
+  if (status < 200 || status > 299) {
+    throw new Error(`GET ${url} (${source}): HTTP ${status} ${body.slice(0, 200)}`);
+  }
+  return toPodInfo(body, url);
 }
 
 /**
@@ -200,15 +208,7 @@ export class FetchPodReader implements PodReader {
       ...(signal ? { signal } : {}),
       ...(this.#client ? { client: this.#client } : {}),
     });
-    if (res.status === 404) {
-      await res.body?.cancel();
-      return undefined;
-    }
-    if (!res.ok) {
-      const text = (await res.text()).slice(0, 200);
-      throw new Error(`GET ${url} (${this.#access.source}): HTTP ${res.status} ${text}`);
-    }
-    return toPodInfo(await res.text(), url);
+    return podFromReply(res.status, await res.text(), url, this.#access.source);
   }
 
   /** @inheritdoc */
