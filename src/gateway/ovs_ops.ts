@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { mapMutations, type Operation, type OperationResult } from "../ovsdb/mod.ts";
+import { mapMutateOps, type Operation, type OperationResult } from "../ovsdb/mod.ts";
 import { INTEGRATION_BRIDGE } from "../ovs/mod.ts";
 
 /** The `Open_vSwitch` key of OVN's bridge mappings. */
@@ -187,15 +187,11 @@ export function nicPortOps(state: GatewayOvsState, nic: string, ifaceId: string)
     ];
   }
   const ops: Operation[] = [];
-  const muts = mapMutations("external_ids", state.iface.external_ids, { "iface-id": ifaceId });
-  if (muts.length) {
-    ops.push({
-      op: "mutate",
-      table: "Interface",
-      where: [["_uuid", "==", state.iface._uuid]],
-      mutations: muts,
-    });
-  }
+  ops.push(
+    ...mapMutateOps("Interface", state.iface._uuid, "external_ids", state.iface.external_ids, {
+      "iface-id": ifaceId,
+    }),
+  );
   if (!br.ports.includes(state.port._uuid)) {
     ops.push({
       op: "mutate",
@@ -224,21 +220,12 @@ export function sharedBridgeOps(state: GatewayOvsState, bridge: string, mac: str
         `ovn-k8s nics-to-bridge <nic> (it becomes br<nic>), or pass --physical-interface`,
     );
   }
-  const ops: Operation[] = [];
-  const hw = mapMutations("other_config", br.other_config, { hwaddr: mac });
-  if (hw.length) {
-    ops.push({ op: "mutate", table: "Bridge", where: [["_uuid", "==", br._uuid]], mutations: hw });
-  }
   const current = state.root.external_ids[BRIDGE_MAPPINGS_KEY];
   const want = mergeBridgeMapping(current, makeBridgeNetworkName(bridge), bridge);
-  const m = mapMutations("external_ids", state.root.external_ids, { [BRIDGE_MAPPINGS_KEY]: want });
-  if (m.length) {
-    ops.push({
-      op: "mutate",
-      table: "Open_vSwitch",
-      where: [["_uuid", "==", state.root._uuid]],
-      mutations: m,
-    });
-  }
-  return ops;
+  return [
+    ...mapMutateOps("Bridge", br._uuid, "other_config", br.other_config, { hwaddr: mac }),
+    ...mapMutateOps("Open_vSwitch", state.root._uuid, "external_ids", state.root.external_ids, {
+      [BRIDGE_MAPPINGS_KEY]: want,
+    }),
+  ];
 }

@@ -8,7 +8,7 @@
  * @module
  */
 import type { Operation } from "../ovsdb/mod.ts";
-import { mapMutations, valuesEqual } from "../ovsdb/mod.ts";
+import { changedColumns, mapMutations } from "../ovsdb/mod.ts";
 
 /** The desired content of one row. */
 export interface DesiredRow {
@@ -34,24 +34,6 @@ export interface RowPlan {
   ref: string;
   /** Whether the row is created by this plan. */
   created: boolean;
-}
-
-/**
- * The columns of `desired` whose values differ from `current`.
- *
- * @param current the row as read
- * @param desired wanted values
- * @returns the differing columns, or `undefined` when none differ
- */
-export function changedColumns(
-  current: Record<string, unknown>,
-  desired: Record<string, unknown>,
-): Record<string, unknown> | undefined {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(desired)) {
-    if (!valuesEqual(current[k], v)) out[k] = v;
-  }
-  return Object.keys(out).length ? out : undefined;
 }
 
 /**

@@ -5,7 +5,7 @@
  * @module
  */
 import type { Operation } from "../ovsdb/mod.ts";
-import { mapMutations } from "../ovsdb/mod.ts";
+import { mapMutateOps } from "../ovsdb/mod.ts";
 import type { OvsRoot } from "./local_state.ts";
 
 /** Keys of the local `Open_vSwitch` `external_ids` used by OVN and ovn-k8s. */
@@ -75,7 +75,12 @@ export function setHostIdsOps(
   if (!root) {
     return [{ op: "insert", table: "Open_vSwitch", row: { external_ids: desired } }];
   }
-  const mutations = mapMutations("external_ids", root.external_ids, desired, remove);
-  if (!mutations.length) return [];
-  return [{ op: "mutate", table: "Open_vSwitch", where: [["_uuid", "==", root._uuid]], mutations }];
+  return mapMutateOps(
+    "Open_vSwitch",
+    root._uuid,
+    "external_ids",
+    root.external_ids,
+    desired,
+    remove,
+  );
 }

@@ -6,9 +6,7 @@
  *
  * @module
  */
-import type { Operation } from "../ovsdb/mod.ts";
-import { valuesEqual } from "../ovsdb/mod.ts";
-import { mapMutations } from "../ovsdb/mod.ts";
+import { changedColumns, mapMutateOps, type Operation } from "../ovsdb/mod.ts";
 import type { OvsState } from "./local_state.ts";
 
 /** Inputs of {@linkcode managementPortOps}. */
@@ -110,16 +108,20 @@ export function managementPortOps(state: OvsState, spec: ManagementPortSpec): Op
     }
     return ops;
   }
-  const where = [["_uuid", "==", state.iface._uuid] as const];
-  const changed: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(ifaceCols)) {
-    if (!valuesEqual((state.iface as unknown as Record<string, unknown>)[k], v)) changed[k] = v;
+  const changed = changedColumns(state.iface as unknown as Record<string, unknown>, ifaceCols);
+  if (changed) {
+    ops.push({
+      op: "update",
+      table: "Interface",
+      where: [["_uuid", "==", state.iface._uuid]],
+      row: changed,
+    });
   }
-  if (Object.keys(changed).length) {
-    ops.push({ op: "update", table: "Interface", where, row: changed });
-  }
-  const muts = mapMutations("external_ids", state.iface.external_ids, { "iface-id": spec.ifaceId });
-  if (muts.length) ops.push({ op: "mutate", table: "Interface", where, mutations: muts });
+  ops.push(
+    ...mapMutateOps("Interface", state.iface._uuid, "external_ids", state.iface.external_ids, {
+      "iface-id": spec.ifaceId,
+    }),
+  );
   if (state.bridge && !state.bridge.ports.includes(state.port._uuid)) {
     ops.push({
       op: "mutate",

@@ -78,7 +78,7 @@ export {
   type WireValue,
   ZERO_UUID,
 } from "./notation.ts";
-export { mapMutations } from "./map_mutations.ts";
+export { changedColumns, mapMutateOps, mapMutations } from "./row_diff.ts";
 export {
   type AtomicType,
   type BaseType,
