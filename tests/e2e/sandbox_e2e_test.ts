@@ -52,9 +52,22 @@ Deno.test("e2e on the sandbox: pods, packets, services, deletions, restarts, CNI
   let pods = new Map<string, PodView>();
   const ip = (name: string) => pods.get(name)!.ip;
 
-  // On a timeout, say what the last attempt got and which pods hold which address.
-  const why = async (last: string) =>
-    `${last}\n${await sb.kubectlRaw(["get", "pods", "-o", "wide"]).then((r) => r.stdout)}`;
+  // On a timeout, say what the last attempt got, which pods hold which address, and what
+  // the answering pod's command printed (its log in the sandbox, gone once it is down).
+  const why = async (last: string, pod?: string) => {
+    const wide = await sb.kubectlRaw(["get", "pods", "-o", "wide"]).then((r) => r.stdout);
+    const log = pod
+      ? await Deno.readTextFile(`${sb.dir}/pods/default_${pod}.log`).then(
+        (t) => `\n${pod}'s log (last 2,000 bytes):\n${t.slice(-2000)}`,
+        (err) => `\n${pod}'s log: ${(err as Error).message}`,
+      )
+      : "";
+    const said = pod
+      ? (await Deno.readTextFile(`${sb.dir}/supervisor.log`).catch(() => "")).split("\n")
+        .filter((l) => l.includes(pod)).slice(-10).join("\n")
+      : "";
+    return `${last}\n${wide}${log}${said ? `\nsupervisor.log on ${pod}:\n${said}` : ""}`;
+  };
   const tcp = async (from: string, to: string, expect: string) => {
     let last = "";
     const r = await until(`${from} -> ${to} TCP`, async () => {
@@ -62,7 +75,7 @@ Deno.test("e2e on the sandbox: pods, packets, services, deletions, restarts, CNI
       last = `curl exit ${r.code}: ${r.stderr.trim()}`;
       return r.code === 0 ? r : undefined;
     }, 20_000).catch(async (err) => {
-      throw new Error(`${(err as Error).message}; ${await why(last)}`);
+      throw new Error(`${(err as Error).message}; ${await why(last, expect)}`);
     });
     assert.equal(r.stdout.trim(), expect, `${from} -> ${to}: answered by ${r.stdout.trim()}`);
   };
