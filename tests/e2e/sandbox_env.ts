@@ -218,18 +218,30 @@ export class Sandbox implements AsyncDisposable {
    * @returns the pods by name
    */
   async waitRunning(names: string[], timeoutMs = 90_000): Promise<Map<string, PodView>> {
+    let pending = "";
     return await until(
       `pods ${names.length > 5 ? names.length : names.join(", ")} Running`,
       async () => {
         const all = new Map((await this.pods()).map((p) => [p.name, p]));
-        const ok = names.every((n) => {
+        const notYet = names.filter((n) => {
           const p = all.get(n);
-          return p && p.phase === "Running" && p.ready && p.ip !== "";
+          return !(p && p.phase === "Running" && p.ready && p.ip !== "");
         });
-        return ok ? all : undefined;
+        pending = notYet.map((n) => {
+          const p = all.get(n);
+          return p ? `${n} (${p.phase || "no phase"} on ${p.node || "no node"}, ip "${p.ip}")` : n;
+        }).join(", ");
+        return notYet.length ? undefined : all;
       },
       timeoutMs,
-    );
+    ).catch(async (err) => {
+      // Say which pods and what the supervisor (kubelets, runs) said last.
+      const log = await Deno.readTextFile(`${this.dir}/supervisor.log`).catch(() => "");
+      const tail = log.split("\n").filter((l) => /warn|error/i.test(l)).slice(-15).join("\n");
+      throw new Error(
+        `${(err as Error).message}; not yet: ${pending}\nsupervisor.log warnings:\n${tail}`,
+      );
+    });
   }
 
   /**
