@@ -415,6 +415,7 @@ export class Kubelet {
     const c = p.spec?.containers?.[0];
     const argv = [...(c?.command ?? []), ...(c?.args ?? [])];
     const startedAt = new Date().toISOString();
+    const reported = Promise.withResolvers<void>();
     if (argv.length) {
       const env: Record<string, string> = {
         POD_NAME: r.name,
@@ -425,21 +426,32 @@ export class Kubelet {
       };
       for (const e of c?.env ?? []) if (e.value !== undefined) env[e.name] = e.value;
       try {
+        // The command's output goes to a file in podDir: it must exist before the spawn
+        // (else the shell's redirect fails and the command never runs).
+        await Deno.mkdir(this.#o.podDir, { recursive: true });
         s.proc = this.#spawn(argv, { netns: r.netns, env, logFile: this.#logFile(r) });
         r.pid = s.proc.pid;
         const proc = s.proc;
-        void proc.status.then((code) => this.#exited(s, proc, code, startedAt, c?.name ?? "main"));
+        // An exit is reported after the pod was reported running, never before it (the
+        // running status would hide it).
+        void Promise.all([proc.status, reported.promise]).then(([code]) =>
+          this.#exited(s, proc, code, startedAt, c?.name ?? "main")
+        );
       } catch (err) {
         log.warn("cannot start the pod's command", { argv: argv.join(" "), err });
       }
     }
-    await this.#writeRecord(r);
-    await this.#patchStatus(r, {
-      container: c?.name ?? "main",
-      image: c?.image ?? "",
-      startedAt,
-      ready: true,
-    });
+    try {
+      await this.#writeRecord(r);
+      await this.#patchStatus(r, {
+        container: c?.name ?? "main",
+        image: c?.image ?? "",
+        startedAt,
+        ready: true,
+      });
+    } finally {
+      reported.resolve();
+    }
     log.info("pod running", { ip: r.ip, netns: r.netns, command: argv.join(" ") || "(none)" });
   }
 

@@ -252,3 +252,64 @@ Deno.test("Kubelet sets up a pod re-created under a deleted pod's name only afte
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("Kubelet runs a pod's command with its log directory made, and reports its exit after Running", async () => {
+  const dir = await Deno.makeTempDir();
+  await using emu = await startEmulator({});
+  using http = new KubeHttp(makeConnection({ server: emu.url, source: "test" }));
+  const ac = new AbortController();
+  try {
+    await writeFakeCni(dir);
+    const runner = new FakeRunner([{
+      match: "fakecni",
+      fn: (_argv, o) =>
+        o.env?.CNI_COMMAND === "ADD"
+          ? { stdout: JSON.stringify({ cniVersion: "1.0.0", ips: [{ address: "10.0.0.9/24" }] }) }
+          : {},
+    }]);
+    const logDirs: boolean[] = [];
+    const kubelet = new Kubelet({
+      node: {
+        name: "node1",
+        netns: "t-node1",
+        ip: "172.31.1.11",
+        env: {},
+        cniConfDir: `${dir}/net.d`,
+        cniBinDir: `${dir}/bin`,
+      },
+      http,
+      runner,
+      prefix: "t",
+      podDir: `${dir}/pods`,
+      log: silentLogger,
+      // The command fails at once, as `sh` does when its log file cannot be created.
+      spawn: (_argv, o) => {
+        logDirs.push(Deno.statSync(o.logFile.slice(0, o.logFile.lastIndexOf("/"))).isDirectory);
+        return { pid: 1, status: Promise.resolve(2), kill: () => {} };
+      },
+      killNetns: () => Promise.resolve(),
+    });
+    const running = kubelet.run(ac.signal);
+    await http.request("POST", "/api/v1/namespaces/default/pods", {
+      body: {
+        apiVersion: "v1",
+        kind: "Pod",
+        metadata: { name: "quits" },
+        spec: { nodeName: "node1", containers: [{ name: "main", image: "i", command: ["x"] }] },
+      },
+    });
+    type S = { status?: { containerStatuses?: Array<{ ready: boolean; state: unknown }> } };
+    const st = await pollUntil("the exit in the pod's status", async () => {
+      const p = await http.request<S>("GET", "/api/v1/namespaces/default/pods/quits");
+      const c = p.status?.containerStatuses?.[0];
+      return c && JSON.stringify(c.state).includes('"exitCode":2') ? c : undefined;
+    }, { timeoutMs: 10_000 });
+    assert.equal(st.ready, false);
+    assert.deepEqual(logDirs, [true], "the log directory exists when the command starts");
+    ac.abort();
+    await running;
+  } finally {
+    ac.abort();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
